@@ -1,0 +1,50 @@
+# Maestro: two commands do all set-up on a fresh machine.
+#   make demo   the main job (emulator suite + sample journal + weights table)
+#   make test   lint, type checks, unit tests and emulator tests
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := functions/venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help setup lint unit emulator-test test demo serve bench stress clean
+
+help:
+	@echo "make demo | make test | make serve | make bench | make stress | make setup"
+
+# The Functions emulator requires the virtual environment at functions/venv (that exact name).
+$(VENV_STAMP): functions/requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP)
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+unit: $(VENV_STAMP)
+	$(PY) -m pytest tests/unit -q
+
+emulator-test: setup
+	scripts/emulators exec "$(PY) -m pytest tests/emulator -q"
+
+test: lint unit
+
+demo: $(VENV_STAMP)
+	cd functions && venv/bin/python -m maestro weights --journal ../examples/sample_journal.json
+
+serve: setup
+	scripts/emulators start
+
+clean:
+	rm -rf $(VENV) node_modules .emulators .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,66 @@
+"""Offline CLI: `python -m maestro weights --journal FILE [--config FILE] [--json]`.
+
+Bad input (unreadable file, malformed JSON or CSV, invalid config) exits with status 2 and one
+line on stderr naming the problem; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from .config import ConfigError, MaestroConfig
+from .journal_file import JournalFileError, load_journal_file
+from .weighting import compute_weights
+
+EXIT_BAD_INPUT = 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="maestro", description="Capital weights for trading agents.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    weights = commands.add_parser("weights", help="compute weights from a trade journal file")
+    weights.add_argument("--journal", required=True, type=Path, help="JSON array or CSV of trades")
+    weights.add_argument("--config", type=Path, help="JSON object of config options")
+    weights.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def load_config_file(path: Path | None) -> MaestroConfig:
+    if path is None:
+        return MaestroConfig()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError("config", f"{path}: cannot read: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError("config", f"{path}: malformed JSON: {error}") from None
+    return MaestroConfig.from_mapping(raw)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config_file(args.config)
+        entries = load_journal_file(args.journal)
+    except ConfigError as error:
+        print(f"maestro: invalid config: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except JournalFileError as error:
+        print(f"maestro: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    result = compute_weights(entries, config)
+    if args.json:
+        print(json.dumps(result.to_json_dict(), indent=2))
+    else:
+        print(result.render_table())
+    return 0

@@ -1,0 +1,215 @@
+"""MaestroConfig: the options of one weighting run, their defaults and their validation.
+
+Every rule a config must satisfy lives here, and every failure names the field it is about, so a
+caller (the CLI, the callable, a hand-edited Firestore document) can say exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation, localcontext
+from typing import Any, Final
+
+DEFAULT_AGENT_IDS: Final = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
+DEFAULT_LOOKBACK_TRADES: Final = 100
+DEFAULT_RISK_FREE_RATE_ANNUAL: Final = Decimal("0.04")
+DEFAULT_MIN_FLOOR_WEIGHT: Final = Decimal("0.05")
+DEFAULT_ENFORCE_PERFORMANCE: Final = False
+
+MIN_LOOKBACK_TRADES: Final = 2
+MAX_LOOKBACK_TRADES: Final = 1000
+# Bounds that keep one run (a query per agent) and one weights document reasonably small.
+MAX_AGENTS: Final = 256
+MAX_AGENT_ID_LENGTH: Final = 128
+# Weights are quantised to this many decimal places; a finer floor could not be honoured exactly.
+WEIGHT_DECIMAL_PLACES: Final = 28
+
+FIELD_NAMES: Final = (
+    "agent_ids",
+    "lookback_trades",
+    "risk_free_rate",
+    "min_floor_weight",
+    "enforce_performance",
+)
+
+
+class ConfigError(ValueError):
+    """A config value is invalid. `field` names the offending option."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class MaestroConfig:
+    """Options of one weighting run. Construct through `MaestroConfig.from_mapping` or directly;
+    both validate.
+
+    risk_free_rate is annual and a fraction (0.04 means 4 % a year), unlike returns, which are
+    percentages per trade.
+    """
+
+    agent_ids: tuple[str, ...] = DEFAULT_AGENT_IDS
+    lookback_trades: int = DEFAULT_LOOKBACK_TRADES
+    risk_free_rate: Decimal = DEFAULT_RISK_FREE_RATE_ANNUAL
+    min_floor_weight: Decimal = DEFAULT_MIN_FLOOR_WEIGHT
+    enforce_performance: bool = DEFAULT_ENFORCE_PERFORMANCE
+
+    def __post_init__(self) -> None:
+        _check_agent_ids(self.agent_ids)
+        _check_lookback(self.lookback_trades)
+        _check_risk_free_rate(self.risk_free_rate)
+        _check_floor(self.min_floor_weight, len(self.agent_ids))
+        if not isinstance(self.enforce_performance, bool):
+            raise ConfigError("enforce_performance", "must be true or false")
+
+    @classmethod
+    def from_mapping(cls, raw: object) -> MaestroConfig:
+        """Build a config from a JSON-like object; missing keys take the defaults, unknown keys
+        are refused (a misspelt option must not be silently ignored)."""
+        if not isinstance(raw, Mapping):
+            raise ConfigError("config", "must be an object of option names to values")
+        unknown = sorted(str(key) for key in raw if key not in FIELD_NAMES)
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown option (known: {', '.join(FIELD_NAMES)})")
+        values: dict[str, Any] = {}
+        if "agent_ids" in raw:
+            values["agent_ids"] = _parse_agent_ids(raw["agent_ids"])
+        if "lookback_trades" in raw:
+            values["lookback_trades"] = _parse_int("lookback_trades", raw["lookback_trades"])
+        if "risk_free_rate" in raw:
+            values["risk_free_rate"] = parse_decimal_option("risk_free_rate", raw["risk_free_rate"])
+        if "min_floor_weight" in raw:
+            values["min_floor_weight"] = parse_decimal_option(
+                "min_floor_weight", raw["min_floor_weight"]
+            )
+        if "enforce_performance" in raw:
+            values["enforce_performance"] = raw["enforce_performance"]
+        return cls(**values)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The config as JSON, decimals as strings so that nothing is lost on the way."""
+        return {
+            "agent_ids": list(self.agent_ids),
+            "lookback_trades": self.lookback_trades,
+            "risk_free_rate": decimal_to_str(self.risk_free_rate),
+            "min_floor_weight": decimal_to_str(self.min_floor_weight),
+            "enforce_performance": self.enforce_performance,
+        }
+
+
+def decimal_to_str(value: Decimal) -> str:
+    """Plain positional notation (no exponent), trailing zeros dropped: '0.05', '12', '-0.5'."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text
+
+
+def parse_decimal_option(field: str, value: object) -> Decimal:
+    """A decimal option given as a string or a number. A float goes through its shortest repr
+    (0.1 -> Decimal('0.1')), never its binary expansion."""
+    if isinstance(value, bool):
+        raise ConfigError(field, "must be a decimal number, not a boolean")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConfigError(field, "must be a finite decimal number")
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        if len(value) > 64:
+            raise ConfigError(field, "must be a decimal number of at most 64 characters")
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ConfigError(field, f"must be a decimal number, got {value!r}") from None
+    else:
+        raise ConfigError(field, f"must be a decimal number, got {type(value).__name__}")
+    if not result.is_finite():
+        raise ConfigError(field, "must be a finite decimal number")
+    return result
+
+
+def _parse_int(field: str, value: object) -> int:
+    # JSON has one number type: accept 100 and 100.0, refuse 100.5, booleans and strings.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(field, f"must be an integer, got {type(value).__name__}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ConfigError(field, f"must be an integer, got {value!r}")
+        return int(value)
+    return value
+
+
+def _parse_agent_ids(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ConfigError("agent_ids", "must be a list of agent id strings")
+    return tuple(value)
+
+
+def _check_agent_ids(agent_ids: object) -> None:
+    if not isinstance(agent_ids, tuple) or not agent_ids:
+        raise ConfigError("agent_ids", "must be a non-empty list of agent id strings")
+    if len(agent_ids) > MAX_AGENTS:
+        raise ConfigError("agent_ids", f"at most {MAX_AGENTS} agents, got {len(agent_ids)}")
+    seen: set[str] = set()
+    for position, agent_id in enumerate(agent_ids):
+        if not isinstance(agent_id, str) or not agent_id.strip():
+            raise ConfigError("agent_ids", f"entry {position} must be a non-empty string")
+        if len(agent_id) > MAX_AGENT_ID_LENGTH:
+            raise ConfigError(
+                "agent_ids", f"entry {position} is longer than {MAX_AGENT_ID_LENGTH} characters"
+            )
+        # Firestore reserves field names of the form __name__; agent ids become map keys.
+        if agent_id.startswith("__") and agent_id.endswith("__"):
+            raise ConfigError("agent_ids", f"entry {position} ({agent_id!r}) is a reserved name")
+        if agent_id in seen:
+            raise ConfigError("agent_ids", f"duplicate agent id {agent_id!r}")
+        seen.add(agent_id)
+
+
+def _check_lookback(lookback: object) -> None:
+    if isinstance(lookback, bool) or not isinstance(lookback, int):
+        raise ConfigError("lookback_trades", "must be an integer")
+    if not MIN_LOOKBACK_TRADES <= lookback <= MAX_LOOKBACK_TRADES:
+        raise ConfigError(
+            "lookback_trades",
+            f"must be from {MIN_LOOKBACK_TRADES} to {MAX_LOOKBACK_TRADES}, got {lookback}",
+        )
+
+
+def _check_risk_free_rate(rate: object) -> None:
+    if not isinstance(rate, Decimal) or not rate.is_finite():
+        raise ConfigError("risk_free_rate", "must be a finite decimal number")
+    if not Decimal(-1) < rate < Decimal(1):
+        raise ConfigError(
+            "risk_free_rate",
+            f"must be an annual fraction strictly between -1 and 1, got {decimal_to_str(rate)}",
+        )
+
+
+def _check_floor(floor: object, agent_count: int) -> None:
+    if not isinstance(floor, Decimal) or not floor.is_finite():
+        raise ConfigError("min_floor_weight", "must be a finite decimal number")
+    if floor < 0:
+        raise ConfigError("min_floor_weight", f"must be >= 0, got {decimal_to_str(floor)}")
+    # Exact arithmetic: the default 28-digit context could round 0.25000...01 x 4 down to 1.
+    with localcontext(prec=200):
+        if floor * agent_count > 1:
+            raise ConfigError(
+                "min_floor_weight",
+                f"{decimal_to_str(floor)} x {agent_count} agents exceeds 1",
+            )
+        if floor.scaleb(WEIGHT_DECIMAL_PLACES) % 1 != 0:
+            raise ConfigError(
+                "min_floor_weight", f"must have at most {WEIGHT_DECIMAL_PLACES} decimal places"
+            )

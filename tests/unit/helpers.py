@@ -1,0 +1,38 @@
+"""Builders for journal entries in unit tests (no Firebase)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from maestro.journal import JournalEntry
+
+T0 = dt.datetime(2026, 11, 2, 14, 30, tzinfo=dt.UTC)
+
+
+def closed(
+    agent: str,
+    minute: int,
+    pnl: str | float | None,
+    price: str | float | None = "100",
+    quantity: str | float | None = "1",
+    **extra: Any,
+) -> JournalEntry:
+    """A trade of `agent` closed `minute` minutes after T0 (larger = more recent)."""
+    data: dict[str, Any] = {
+        "agent_id": agent,
+        "closed_at": T0 + dt.timedelta(minutes=minute),
+        "realized_pnl": pnl,
+        "entry_price": price,
+        "quantity": quantity,
+        **extra,
+    }
+    return JournalEntry(trade_id=f"{agent}-{minute}", data=data)
+
+
+def with_returns(agent: str, returns_pct: list[str], start_minute: int = 0) -> list[JournalEntry]:
+    """Trades whose returns are exactly `returns_pct` (capital 100, so pnl = return)."""
+    return [
+        closed(agent, start_minute + i, str(Decimal(value))) for i, value in enumerate(returns_pct)
+    ]

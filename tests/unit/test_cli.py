@@ -1,0 +1,193 @@
+"""The offline CLI: outputs, and exit status 2 with one line for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from maestro.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "sample_journal.json"
+
+CSV_JOURNAL = """trade_id,agent_id,closed_at,realized_pnl,entry_price,quantity
+t1,A,2026-11-02T14:30:00Z,1,100,1
+t2,A,2026-11-02T14:31:00Z,3,100,1
+t3,B,2026-11-02T14:32:00Z,2,100,1
+t4,B,2026-11-02T14:33:00+00:00,4,100,1
+t5,B,,9,100,1
+t6,A,2026-11-02T14:34:00Z,,100,1
+"""
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as stopped:
+        sys.exit(main(args))
+    captured = capsys.readouterr()
+    return int(stopped.value.code or 0), captured.out, captured.err
+
+
+def test_table_on_the_sample_journal(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(["weights", "--journal", str(SAMPLE)], capsys)
+    assert status == 0 and err == ""
+    assert out.splitlines()[0] == "MAESTRO AGENT WEIGHTS"
+    assert "Total            100.00%" in out
+
+
+def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(["weights", "--journal", str(SAMPLE), "--json"], capsys)
+    payload = json.loads(out)
+    assert status == 0
+    assert set(payload["weights"]) == {
+        "WhaleFlowAgent",
+        "SentimentAgent",
+        "GammaScalper",
+        "SectorRotation",
+    }
+    assert sum(Decimal(w) for w in payload["weights"].values()) == 1
+    agent = payload["agents"]["SectorRotation"]
+    assert agent["status"] == "insufficient_data" and agent["trades_used"] == 1
+    # the sample holds malformed rows; they are counted, not fatal
+    assert sum(a["trades_rejected"] for a in payload["agents"].values()) == 7
+    assert payload["config"]["risk_free_rate"] == "0.04"
+
+
+def test_csv_and_json_journals_give_the_same_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = tmp_path / "journal.csv"
+    csv_path.write_text(CSV_JOURNAL)
+    rows = [
+        {
+            "trade_id": "t1",
+            "agent_id": "A",
+            "closed_at": "2026-11-02T14:30:00Z",
+            "realized_pnl": "1",
+            "entry_price": "100",
+            "quantity": "1",
+        },
+        {
+            "trade_id": "t2",
+            "agent_id": "A",
+            "closed_at": "2026-11-02T14:31:00Z",
+            "realized_pnl": 3,
+            "entry_price": 100,
+            "quantity": 1,
+        },
+        {
+            "trade_id": "t3",
+            "agent_id": "B",
+            "closed_at": "2026-11-02T14:32:00Z",
+            "realized_pnl": "2",
+            "entry_price": "100",
+            "quantity": "1",
+        },
+        {
+            "trade_id": "t4",
+            "agent_id": "B",
+            "closed_at": "2026-11-02T14:33:00+00:00",
+            "realized_pnl": "4",
+            "entry_price": "100",
+            "quantity": "1",
+        },
+        {
+            "trade_id": "t5",
+            "agent_id": "B",
+            "closed_at": None,
+            "realized_pnl": "9",
+            "entry_price": "100",
+            "quantity": "1",
+        },
+        {
+            "trade_id": "t6",
+            "agent_id": "A",
+            "closed_at": "2026-11-02T14:34:00Z",
+            "entry_price": "100",
+            "quantity": "1",
+        },
+    ]
+    json_path = tmp_path / "journal.json"
+    json_path.write_text(json.dumps(rows))
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps({"agent_ids": ["A", "B"], "risk_free_rate": 0}))
+    outputs = []
+    for path in (csv_path, json_path):
+        status, out, _ = run(
+            ["weights", "--journal", str(path), "--config", str(config_path), "--json"], capsys
+        )
+        assert status == 0
+        outputs.append(json.loads(out))
+    assert outputs[0] == outputs[1]
+    assert outputs[0]["agents"]["A"]["rejection_reasons"] == {"realized_pnl_missing": 1}
+    assert outputs[0]["agents"]["B"]["trades_used"] == 2  # the open trade is ignored
+
+
+@pytest.mark.parametrize(
+    ("journal_text", "suffix", "config_text", "message"),
+    [
+        (None, ".json", None, "cannot read"),
+        ("[{", ".json", None, "malformed JSON at line 1"),
+        ('{"trades": []}', ".json", None, "expected a JSON array"),
+        ("[1, 2]", ".json", None, "entry 0 is not a JSON object"),
+        ("agent_id,realized_pnl\nA,1\n", ".csv", None, "lacks column(s) closed_at"),
+        ("agent_id,closed_at\nA,2026-01-01,extra\n", ".csv", None, "more cells than the header"),
+        ('agent_id,closed_at\n"A,2026\n', ".csv", None, "malformed CSV"),
+        ("", ".csv", None, "empty CSV"),
+        (
+            "[]",
+            ".json",
+            '{"lookback_trades": 1}',
+            "invalid config: lookback_trades: must be from 2",
+        ),
+        ("[]", ".json", '{"bogus": 1}', "invalid config: bogus: unknown option"),
+        ("[]", ".json", "{not json", "invalid config: config:"),
+        ("\xff\xfe", ".json", None, "cannot read"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    journal_text: str | None,
+    suffix: str,
+    config_text: str | None,
+    message: str,
+) -> None:
+    journal = tmp_path / f"journal{suffix}"
+    if journal_text is not None:
+        journal.write_bytes(journal_text.encode("latin-1"))
+    args = ["weights", "--journal", str(journal)]
+    if config_text is not None:
+        (tmp_path / "config.json").write_text(config_text)
+        args += ["--config", str(tmp_path / "config.json")]
+    status, out, err = run(args, capsys)
+    assert status == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1, err
+    assert message in err
+
+
+def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["weights"], capsys)
+    assert status == 2
+    assert len(err.splitlines()) == 1
+    assert "--journal" in err
+
+
+def test_module_entry_point_runs_without_a_traceback(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("[")
+    completed = subprocess.run(
+        [sys.executable, "-m", "maestro", "weights", "--journal", str(broken)],
+        cwd=ROOT / "functions",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert completed.stderr.startswith("maestro: journal ")

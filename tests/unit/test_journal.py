@@ -1,0 +1,183 @@
+"""Journal entries -> returns: amount parsing, the return formula, selection and rejections."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, localcontext
+
+import pytest
+
+from maestro.journal import (
+    JournalEntry,
+    Rejection,
+    parse_amount,
+    select_agent_trades,
+    trade_return_pct,
+)
+from maestro.weighting import ENGINE_CONTEXT
+
+from .helpers import T0, closed
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("12.50", Decimal("12.50")),
+        ("-3", Decimal(-3)),
+        (" 7.25 ", Decimal("7.25")),
+        ("1e3", Decimal(1000)),
+        (42, Decimal(42)),
+        (0.1, Decimal("0.1")),  # shortest repr, not 0.1000000000000000055511...
+        (Decimal("2.5"), Decimal("2.5")),
+        ("0", Decimal(0)),
+    ],
+)
+def test_parse_amount_accepts_decimal_strings_and_numbers(raw: object, expected: Decimal) -> None:
+    assert parse_amount(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "NaN",
+        "nan",
+        "Infinity",
+        "-inf",
+        "1e999999",
+        "1e-999999",
+        "",
+        "  ",
+        "1_000",
+        "12,5",
+        "0x10",
+        True,
+        False,
+        None,
+        {"amount": 1},
+        [1],
+        float("nan"),
+        float("inf"),
+        10**16,
+        "9" * 65,
+    ],
+)
+def test_parse_amount_refuses_what_is_not_a_finite_decimal(raw: object) -> None:
+    assert parse_amount(raw) is None
+
+
+def test_return_is_pnl_over_entry_capital_in_percent() -> None:
+    # capital = 80 x |-5| = 400; 12 / 400 x 100 = 3 %
+    data = {"realized_pnl": "12", "entry_price": "80", "quantity": "-5"}
+    with localcontext(ENGINE_CONTEXT):
+        assert trade_return_pct(data) == Decimal(3)
+
+
+def test_return_keeps_full_precision() -> None:
+    # 1 / 3 x 100 = 33.333... to the engine's 50 significant digits
+    data = {"realized_pnl": "1", "entry_price": "3", "quantity": "1"}
+    with localcontext(ENGINE_CONTEXT):
+        value = trade_return_pct(data)
+    assert isinstance(value, Decimal)
+    assert str(value) == "33." + "3" * 48
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ({"entry_price": "1", "quantity": "1"}, Rejection.REALIZED_PNL_MISSING),
+        (
+            {"realized_pnl": None, "entry_price": "1", "quantity": "1"},
+            Rejection.REALIZED_PNL_MISSING,
+        ),
+        (
+            {"realized_pnl": "NaN", "entry_price": "1", "quantity": "1"},
+            Rejection.REALIZED_PNL_INVALID,
+        ),
+        ({"realized_pnl": "1"}, Rejection.ENTRY_PRICE_MISSING),
+        (
+            {"realized_pnl": "1", "entry_price": True, "quantity": "1"},
+            Rejection.ENTRY_PRICE_INVALID,
+        ),
+        ({"realized_pnl": "1", "entry_price": "1"}, Rejection.QUANTITY_MISSING),
+        ({"realized_pnl": "1", "entry_price": "1", "quantity": ""}, Rejection.QUANTITY_INVALID),
+        (
+            {"realized_pnl": "1", "entry_price": "0", "quantity": "5"},
+            Rejection.NON_POSITIVE_CAPITAL,
+        ),
+        (
+            {"realized_pnl": "1", "entry_price": "10", "quantity": "0"},
+            Rejection.NON_POSITIVE_CAPITAL,
+        ),
+        (
+            {"realized_pnl": "1", "entry_price": "-10", "quantity": "2"},
+            Rejection.NON_POSITIVE_CAPITAL,
+        ),
+    ],
+)
+def test_invalid_trades_are_rejected_with_a_reason(
+    data: dict[str, object], reason: Rejection
+) -> None:
+    with localcontext(ENGINE_CONTEXT):
+        assert trade_return_pct(data) is reason
+
+
+def test_selection_takes_the_most_recent_closed_trades_per_agent() -> None:
+    entries = [closed("A", minute, str(minute)) for minute in range(10)]
+    selected = select_agent_trades(entries, ["A"], lookback_trades=3)
+    # minutes 9, 8, 7 are the most recent; capital 100 so return = pnl
+    assert selected["A"].returns_pct == [Decimal(9), Decimal(8), Decimal(7)]
+
+
+def test_open_trades_and_other_agents_are_ignored() -> None:
+    open_trade = JournalEntry("open", {"agent_id": "A", "realized_pnl": "5", "entry_price": "1"})
+    null_closed = JournalEntry("null", {**closed("A", 50, "5").data, "closed_at": None})
+    entries = [closed("A", 1, "2"), open_trade, null_closed, closed("Z", 2, "4")]
+    selected = select_agent_trades(entries, ["A", "B"], lookback_trades=10)
+    assert selected["A"].returns_pct == [Decimal(2)]
+    assert not selected["A"].rejected
+    assert selected["B"].returns_pct == []
+    assert "Z" not in selected
+
+
+def test_invalid_recent_trades_are_counted_not_replaced_by_older_ones() -> None:
+    entries = [
+        closed("A", 1, "1"),  # oldest: outside a lookback of 3
+        closed("A", 2, "2"),
+        closed("A", 3, "NaN"),
+        closed("A", 4, "4", quantity="0"),
+    ]
+    selected = select_agent_trades(entries, ["A"], lookback_trades=3)
+    assert selected["A"].returns_pct == [Decimal(2)]
+    assert selected["A"].rejected == {
+        Rejection.REALIZED_PNL_INVALID: 1,
+        Rejection.NON_POSITIVE_CAPITAL: 1,
+    }
+
+
+def test_closed_at_of_the_wrong_type_sorts_like_firestore_and_is_rejected() -> None:
+    # In a descending Firestore query strings, arrays and maps sort before every timestamp and
+    # numbers and booleans after; a wrong-typed closed_at in the window is rejected, not skipped.
+    as_string = JournalEntry("s", {**closed("A", 0, "1").data, "closed_at": "2026-11-02"})
+    as_number = JournalEntry("n", {**closed("A", 0, "1").data, "closed_at": 1_700_000_000})
+    entries = [closed("A", 1, "1"), closed("A", 2, "2"), as_string, as_number]
+    selected = select_agent_trades(entries, ["A"], lookback_trades=2)
+    assert selected["A"].returns_pct == [Decimal(2)]
+    assert selected["A"].rejected == {Rejection.CLOSED_AT_INVALID: 1}
+
+
+def test_naive_datetimes_are_read_as_utc() -> None:
+    naive = JournalEntry(
+        "naive", {**closed("A", 0, "7").data, "closed_at": dt.datetime(2026, 11, 2, 15, 0)}
+    )
+    aware_earlier = closed("A", 29, "3")  # 14:59 UTC
+    selected = select_agent_trades([aware_earlier, naive], ["A"], lookback_trades=1)
+    assert selected["A"].returns_pct == [Decimal(7)]
+    assert T0.tzinfo is not None
+
+
+def test_ties_on_closed_at_break_on_trade_id_whatever_the_input_order() -> None:
+    same_time = T0
+    first = JournalEntry("b", {**closed("A", 0, "1").data, "closed_at": same_time})
+    second = JournalEntry("a", {**closed("A", 0, "2").data, "closed_at": same_time})
+    for order in ([first, second], [second, first]):
+        assert select_agent_trades(order, ["A"], 1)["A"].returns_pct == [Decimal(1)]
