@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup lint unit emulator-test test demo serve bench stress clean
+.PHONY: help setup lint unit emulator-test test demo demo-offline serve bench stress clean
 
 help:
 	@echo "make demo | make test | make serve | make bench | make stress | make setup"
@@ -38,9 +38,13 @@ unit: $(VENV_STAMP)
 emulator-test: setup
 	scripts/emulators exec "$(PY) -m pytest tests/emulator -q"
 
-test: lint unit
+test: lint unit emulator-test
 
-demo: $(VENV_STAMP)
+demo: setup
+	scripts/emulators exec "$(PY) scripts/demo.py"
+
+# The offline engine alone, no Firebase: the CLI on the sample journal.
+demo-offline: $(VENV_STAMP)
 	cd functions && venv/bin/python -m maestro weights --journal ../examples/sample_journal.json
 
 serve: setup

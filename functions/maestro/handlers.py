@@ -1,0 +1,189 @@
+"""The bodies of the callable and the trigger: check, validate, delegate to service, log, and
+map failures to the right HttpsError. main.py only declares them with their options."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from firebase_functions import firestore_fn, https_fn, logger
+from firebase_functions.core import Change
+from google.cloud.firestore_v1 import DocumentSnapshot
+
+from . import firestore_io, service
+from .changes import agents_touched, classify_change
+from .config import ConfigError, MaestroConfig
+from .result import render_weights_table
+
+MAX_PAYLOAD_BYTES: Final = 16 * 1024
+PAYLOAD_KEYS: Final = ("config", "force")
+Code = https_fn.FunctionsErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class CallableRequestData:
+    config: MaestroConfig | None
+    force: bool
+
+
+def parse_callable_data(data: Any) -> CallableRequestData:
+    """{"config": {...}?, "force": bool?} or nothing. Raises HttpsError(INVALID_ARGUMENT) naming
+    the problem."""
+    if data is None:
+        return CallableRequestData(config=None, force=False)
+    if not isinstance(data, dict):
+        raise _invalid('data must be an object like {"config": {...}, "force": true}')
+    if len(json.dumps(data, default=str)) > MAX_PAYLOAD_BYTES:
+        raise _invalid(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
+    unknown = sorted(str(key) for key in data if key not in PAYLOAD_KEYS)
+    if unknown:
+        raise _invalid(f"{unknown[0]}: unknown field (known: config, force)")
+    force = data.get("force", False)
+    if not isinstance(force, bool):
+        raise _invalid("force: must be true or false")
+    config = None
+    if "config" in data:
+        try:
+            config = MaestroConfig.from_mapping(data["config"])
+        except ConfigError as error:
+            raise _invalid(f"config.{error}") from None
+    return CallableRequestData(config=config, force=force)
+
+
+def calculate_agent_weights(
+    request: https_fn.CallableRequest[Any], *, cache_ttl_seconds: int
+) -> dict[str, Any]:
+    """The callable: the signed-in user's weights, from cache when still valid."""
+    if request.auth is None or not request.auth.uid:
+        raise https_fn.HttpsError(Code.UNAUTHENTICATED, "sign in to compute agent weights")
+    uid = request.auth.uid  # never a uid from the payload
+    parsed = parse_callable_data(request.data)
+    started = time.perf_counter()
+    try:
+        db = firestore_io.get_client()
+        if parsed.config is not None:
+            firestore_io.save_config(db, uid, parsed.config.to_json_dict())
+        state = firestore_io.read_user_state(db, uid)
+        if parsed.config is None and not parsed.force:
+            effective = service.resolve_config(state.config)
+            cached = service.cached_document(db, uid, effective, state.weights, cache_ttl_seconds)
+            if cached is not None:
+                _log_run("callable", uid, "cached", "stored weights still valid", started, cached)
+                return cached
+        outcome = service.recompute(db, uid, service.Cause("callable"), state=state)
+    except https_fn.HttpsError:
+        raise
+    except Exception as error:
+        raise _to_https_error(error, uid=uid, cause="callable") from None
+    _log_run("callable", uid, outcome.status, outcome.reason, started, outcome.document, outcome)
+    assert outcome.document is not None  # a callable run always ends with a stored document
+    return outcome.document
+
+
+def on_trade_written(
+    event: firestore_fn.Event[Change[DocumentSnapshot | None]],
+) -> None:
+    """The trigger: recompute when a write changes what the engine reads. Idempotent: events
+    arrive at least once and in any order."""
+    uid, trade_id = event.params["uid"], event.params["tradeId"]
+    before_snapshot, after_snapshot = event.data.before, event.data.after
+    before = before_snapshot.to_dict() if before_snapshot is not None else None
+    after = after_snapshot.to_dict() if after_snapshot is not None else None
+    verdict = classify_change(before, after)
+    if not verdict.recompute:
+        logger.info("maestro trigger skipped", uid=uid, trade_id=trade_id, reason=verdict.reason)
+        return
+    cause = service.Cause(
+        "trade",
+        trade_id=trade_id,
+        event_id=event.id,
+        # The exact commit time of a create or update; a delete's is not in the event.
+        commit_time=after_snapshot.update_time if after_snapshot is not None else None,
+    )
+    started = time.perf_counter()
+    try:
+        db = firestore_io.get_client()
+        outcome = service.recompute(db, uid, cause, touched_agents=agents_touched(before, after))
+    except Exception as error:
+        https_error = _to_https_error(error, uid=uid, cause=f"trade {trade_id}")
+        _mark_stale(uid, f"trigger for trade {trade_id} failed: {https_error.code.value}")
+        raise https_error from None
+    _log_run(
+        f"trade {trade_id} ({verdict.reason})",
+        uid,
+        outcome.status,
+        outcome.reason,
+        started,
+        outcome.document,
+        outcome,
+    )
+
+
+def _to_https_error(error: Exception, *, uid: str, cause: str) -> https_fn.HttpsError:
+    """Firestore failures -> the matching HttpsError; anything unexpected -> INTERNAL, logged
+    with its context here and never described to the caller."""
+    from google.api_core import exceptions
+
+    mapping: tuple[tuple[type[Exception], Code, str], ...] = (
+        (exceptions.ServiceUnavailable, Code.UNAVAILABLE, "Firestore is unavailable; try again"),
+        (
+            exceptions.DeadlineExceeded,
+            Code.DEADLINE_EXCEEDED,
+            "Firestore did not answer in time; try again",
+        ),
+        (exceptions.Aborted, Code.ABORTED, "too many concurrent updates; try again"),
+    )
+    for kind, code, message in mapping:
+        if isinstance(error, kind):
+            logger.warn(
+                "maestro run failed", uid=uid, cause=cause, code=code.value, error=repr(error)
+            )
+            return https_fn.HttpsError(code, message)
+    logger.error(
+        "maestro run failed unexpectedly",
+        uid=uid,
+        cause=cause,
+        error=repr(error),
+        error_type=type(error).__name__,
+    )
+    return https_fn.HttpsError(Code.INTERNAL, "internal error")
+
+
+def _mark_stale(uid: str, reason: str) -> None:
+    try:
+        firestore_io.mark_weights_stale(firestore_io.get_client(), uid, reason)
+    except Exception as error:  # best effort: the failure itself is already logged
+        logger.warn("could not flag weights stale", uid=uid, error=repr(error))
+
+
+def _log_run(
+    cause: str,
+    uid: str,
+    status: str,
+    reason: str,
+    started: float,
+    document: Mapping[str, Any] | None,
+    outcome: service.RunOutcome | None = None,
+) -> None:
+    fields: dict[str, Any] = {
+        "uid": uid,
+        "cause": cause,
+        "status": status,
+        "reason": reason,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    if outcome is not None:
+        fields["agents"] = outcome.agent_count
+        fields["timings_ms"] = outcome.timings_ms
+    if document is not None and "weights" in document:
+        fields["weights"] = document["weights"]
+        if status == "written":  # the seed's final weights table, once per new result
+            fields["table"] = render_weights_table(document)
+    logger.info("maestro weights", **fields)
+
+
+def _invalid(message: str) -> https_fn.HttpsError:
+    return https_fn.HttpsError(Code.INVALID_ARGUMENT, message)

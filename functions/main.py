@@ -1,0 +1,46 @@
+"""Cloud Functions declarations only: options, params, the callable and the trigger.
+The work happens in maestro.handlers -> maestro.service -> the engine."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from firebase_admin import initialize_app
+from firebase_functions import firestore_fn, https_fn, options, params
+from firebase_functions.core import Change
+from google.cloud.firestore_v1 import DocumentSnapshot
+
+from maestro import handlers
+
+# Deploy-time settings (override in functions/.env or at deploy time).
+MEMORY_MB = params.IntParam("MAESTRO_MEMORY_MB", default=256)
+MAX_INSTANCES = params.IntParam("MAESTRO_MAX_INSTANCES", default=20)
+TIMEOUT_SECONDS = params.IntParam("MAESTRO_TIMEOUT_SECONDS", default=60)
+CACHE_TTL_SECONDS = params.IntParam("MAESTRO_CACHE_TTL_SECONDS", default=300)
+# Read when the function is declared (the SDK takes plain values for these two).
+REGION = os.environ.get("MAESTRO_REGION", "us-central1")
+ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
+
+# The callable verifies ID tokens through the default Admin SDK app (no credentials needed for
+# that, in production or under the Auth emulator).
+initialize_app()
+
+options.set_global_options(
+    region=REGION,
+    memory=MEMORY_MB,
+    max_instances=MAX_INSTANCES,
+    timeout_sec=TIMEOUT_SECONDS,
+)
+
+
+@https_fn.on_call(enforce_app_check=ENFORCE_APP_CHECK)
+def calculate_agent_weights(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
+    return handlers.calculate_agent_weights(req, cache_ttl_seconds=CACHE_TTL_SECONDS.value)
+
+
+@firestore_fn.on_document_written(document="users/{uid}/tradeJournal/{tradeId}")
+def recompute_on_trade_written(
+    event: firestore_fn.Event[Change[DocumentSnapshot | None]],
+) -> None:
+    handlers.on_trade_written(event)

@@ -1,0 +1,1 @@
+"""The trading platform's strategy interface and Maestro as a meta-strategy on it."""

@@ -1,0 +1,247 @@
+"""The callable and the trigger against the emulator suite, as the frontend and the platform's
+server use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from maestro import ENGINE_VERSION, service
+from maestro.config import MaestroConfig
+
+from .harness import Suite, seed_journal, trade, wait_until
+
+AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
+
+
+def base_journal() -> dict[str, dict[str, Any]]:
+    return {
+        "w1": trade("WhaleFlowAgent", 1, "12.50"),
+        "w2": trade("WhaleFlowAgent", 2, "-3.10"),
+        "w3": trade("WhaleFlowAgent", 3, "8.00"),
+        "s1": trade("SentimentAgent", 4, "2.00"),
+        "s2": trade("SentimentAgent", 5, "-6.00"),
+        "s3": trade("SentimentAgent", 6, "1.00"),
+        "g1": trade("GammaScalper", 7, "-4.00"),
+        "open1": trade("WhaleFlowAgent", 8, "0", closed=False),
+    }
+
+
+def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:
+    user = suite.create_user()
+    seed_journal(suite, user.uid, base_journal())
+    close = {"closed_at": dt.datetime(2026, 11, 2, 16, 0, tzinfo=dt.UTC), "realized_pnl": "25.00"}
+    written = suite.journal(user.uid).document("open1").update(close)
+
+    document = suite.wait_for_weights(
+        user.uid, lambda doc: doc["journal_as_of"] >= written.update_time
+    )
+
+    assert document["weights"] == suite.offline_weights(user.uid)
+    assert document["cause"]["kind"] == "trade" and document["cause"]["trade_id"] == "open1"
+    assert sum(Decimal(w) for w in document["weights"].values()) == 1
+    assert document["agents"]["WhaleFlowAgent"]["trades_used"] == 4
+    assert document["engine_version"] == ENGINE_VERSION
+    assert document["config_source"] == "defaults"
+    assert document["latest_closed_at"] == close["closed_at"]
+    assert document["stale"] is False
+    assert document["computed_at"] == document["journal_as_of"] >= written.update_time
+
+
+def test_open_trade_and_note_writes_do_not_recompute(suite: Suite) -> None:
+    user = suite.create_user()
+    settled = seed_journal(suite, user.uid, base_journal())
+    assert settled is not None
+    versions: list[dict[str, Any]] = []
+    seen = threading.Event()
+
+    def record(snapshots: list[Any], _changes: Any, _read_time: Any) -> None:
+        versions.extend(s.to_dict() for s in snapshots if s.exists)
+        seen.set()
+
+    weights_ref = suite.db.document(f"users/{user.uid}/maestro/weights")
+    watch = weights_ref.on_snapshot(record)
+    try:
+        assert seen.wait(10)
+        journal = suite.journal(user.uid)
+        journal.document("open2").set(trade("SentimentAgent", 9, "0", closed=False))
+        journal.document("w1").update({"note": "scaled out early"})  # not a field weights use
+        journal.document("open2").update({"symbol": "QQQ"})  # still open
+        closing = journal.document("g2").set(trade("GammaScalper", 10, "3.00"))
+        suite.wait_for_weights(user.uid, lambda doc: doc["journal_as_of"] >= closing.update_time)
+        wait_until(lambda: any(v["cause"].get("trade_id") == "g2" for v in versions), 10)
+    finally:
+        watch.unsubscribe()
+    # Every version seen is the settled one (the seed's) or the close's; none came from the
+    # open-trade or note writes.
+    causes = [v["cause"]["event_id"] for v in versions]
+    assert set(causes) <= {settled["cause"]["event_id"], versions[-1]["cause"]["event_id"]}, (
+        versions
+    )
+    assert versions[-1]["cause"]["trade_id"] == "g2"
+
+
+def test_deleting_a_closed_trade_recomputes(suite: Suite) -> None:
+    user = suite.create_user()
+    before = seed_journal(suite, user.uid, base_journal())
+    assert before is not None
+    suite.journal(user.uid).document("w2").delete()
+
+    document = suite.wait_for_weights(user.uid, lambda doc: doc["cause"].get("trade_id") == "w2")
+
+    assert document["agents"]["WhaleFlowAgent"]["trades_used"] == 2
+    assert document["weights"] == suite.offline_weights(user.uid)
+    assert document["journal_as_of"] > before["journal_as_of"]
+
+
+def test_a_duplicate_delivery_is_harmless(suite: Suite) -> None:
+    user = suite.create_user()
+    seed_journal(suite, user.uid, base_journal())
+    ref = suite.journal(user.uid).document("open1")
+    before = ref.get()
+    ref.update({"closed_at": dt.datetime(2026, 11, 2, 16, 0, tzinfo=dt.UTC), "realized_pnl": "4"})
+    after = ref.get()
+    settled = suite.wait_for_weights(
+        user.uid, lambda doc: doc["journal_as_of"] >= after.update_time
+    )
+
+    # The close delivered twice more, as Firestore may: the document does not change at all.
+    close_event = str(uuid.uuid4())
+    for _ in range(2):
+        assert suite.deliver_event(user.uid, "open1", before, after, close_event).status_code == 200
+        assert suite.weights_doc(user.uid) == settled
+
+    # A delete carries no commit time: its first delivery recomputes, the repeat is recognised.
+    gone = suite.journal(user.uid).document("s1")
+    deleted = gone.get()
+    suite.background_triggers(False)  # deliver this delete only ourselves
+    try:
+        gone.delete()
+    finally:
+        suite.background_triggers(True)
+    delete_event = str(uuid.uuid4())
+    assert suite.deliver_event(user.uid, "s1", deleted, None, delete_event).status_code == 200
+    first = suite.weights_doc(user.uid)
+    assert first is not None and first["cause"]["event_id"] == delete_event
+    assert first["weights"] == suite.offline_weights(user.uid)
+    assert suite.deliver_event(user.uid, "s1", deleted, None, delete_event).status_code == 200
+    assert suite.weights_doc(user.uid) == first
+
+
+def test_the_callable_requires_sign_in(suite: Suite) -> None:
+    status, body = suite.call({})
+    assert status == 401
+    assert body["error"]["status"] == "UNAUTHENTICATED"
+    status, body = suite.call({}, token="not-a-jwt")
+    assert (status, body["error"]["status"]) == (401, "UNAUTHENTICATED")
+
+
+def test_the_callable_returns_what_it_writes(suite: Suite) -> None:
+    user = suite.create_user()
+    seed_journal(suite, user.uid, base_journal())
+    status, body = suite.call({"force": True}, token=user.id_token)
+    assert status == 200
+    result = body["result"]
+    stored = suite.weights_doc(user.uid)
+    assert stored is not None
+    assert result == service.to_json_ready(stored)
+    assert result["cause"] == {"kind": "callable"}
+    assert result["weights"] == suite.offline_weights(user.uid)
+    assert set(result["agents"]) == set(AGENTS)
+
+
+def test_the_user_is_always_the_signed_in_one(suite: Suite) -> None:
+    owner, other = suite.create_user("owner"), suite.create_user("other")
+    seed_journal(suite, owner.uid, base_journal())
+    status, body = suite.call({"uid": owner.uid}, token=other.id_token)
+    assert (status, body["error"]["status"]) == (400, "INVALID_ARGUMENT")
+    assert "uid: unknown field" in body["error"]["message"]
+    status, body = suite.call({}, token=other.id_token)
+    assert status == 200
+    assert all(a["trades_used"] == 0 for a in body["result"]["agents"].values())
+    assert suite.weights_doc(other.uid) is not None
+
+
+def test_an_invalid_config_is_refused_and_nothing_is_written(suite: Suite) -> None:
+    user = suite.create_user()
+    status, body = suite.call({"config": {"lookback_trades": 5000}}, token=user.id_token)
+    assert status == 400
+    assert body["error"]["status"] == "INVALID_ARGUMENT"
+    assert body["error"]["message"].startswith("config.lookback_trades: must be from 2 to 1000")
+    assert not suite.db.document(f"users/{user.uid}/maestro/config").get().exists
+    assert suite.weights_doc(user.uid) is None
+
+
+def test_a_config_is_saved_and_used_by_the_next_trigger_run(suite: Suite) -> None:
+    user = suite.create_user()
+    seed_journal(suite, user.uid, base_journal())
+    config = {
+        "agent_ids": ["WhaleFlowAgent", "SentimentAgent"],
+        "lookback_trades": 2,
+        "min_floor_weight": "0.1",
+    }
+    status, body = suite.call({"config": config}, token=user.id_token)
+    assert status == 200
+    effective = MaestroConfig.from_mapping(config)
+    assert body["result"]["config"] == effective.to_json_dict()
+    assert body["result"]["config_source"] == "saved"
+    saved = suite.db.document(f"users/{user.uid}/maestro/config").get().to_dict()
+    assert saved is not None and saved["lookback_trades"] == 2
+
+    written = suite.journal(user.uid).document("w4").set(trade("WhaleFlowAgent", 20, "9.00"))
+    document = suite.wait_for_weights(
+        user.uid, lambda doc: doc["journal_as_of"] >= written.update_time
+    )
+    assert set(document["weights"]) == {"WhaleFlowAgent", "SentimentAgent"}
+    assert document["agents"]["WhaleFlowAgent"]["trades_used"] == 2
+    assert document["weights"] == suite.offline_weights(user.uid, effective)
+
+
+def test_cache_and_force(suite: Suite) -> None:
+    user = suite.create_user()
+    seed_journal(suite, user.uid, base_journal())
+    _, first = suite.call({"force": True}, token=user.id_token)
+    _, cached = suite.call({}, token=user.id_token)
+    assert cached["result"] == first["result"]  # same computed_at: served from the document
+    _, forced = suite.call({"force": True}, token=user.id_token)
+    assert forced["result"]["computed_at"] > first["result"]["computed_at"]
+
+    # A trade closed after the stored weights' newest trade invalidates the cache even before
+    # the trigger has run: triggers off, so only the callable can notice.
+    suite.background_triggers(False)
+    try:
+        suite.journal(user.uid).document("late").set(trade("SentimentAgent", 90, "7.00"))
+        _, fresh = suite.call({}, token=user.id_token)
+    finally:
+        suite.background_triggers(True)
+    assert fresh["result"]["computed_at"] > forced["result"]["computed_at"]
+    assert fresh["result"]["agents"]["SentimentAgent"]["trades_used"] == 4
+
+
+def test_the_cache_expires_after_its_ttl(suite: Suite) -> None:
+    user = suite.create_user()
+    seed_journal(suite, user.uid, base_journal())
+    suite.call({"force": True}, token=user.id_token)
+    effective = service.resolve_config(suite.db.document(f"users/{user.uid}/maestro/config").get())
+    stored = suite.db.document(f"users/{user.uid}/maestro/weights").get()
+    assert (
+        service.cached_document(suite.db, user.uid, effective, stored, ttl_seconds=300) is not None
+    )
+    assert service.cached_document(suite.db, user.uid, effective, stored, ttl_seconds=0) is None
+
+
+def test_a_corrupted_config_falls_back_to_defaults_without_blocking(suite: Suite) -> None:
+    user = suite.create_user()
+    suite.db.document(f"users/{user.uid}/maestro/config").set(
+        {"lookback_trades": "lots", "agent_ids": 7}
+    )
+    seed_journal(suite, user.uid, base_journal())
+    document = suite.weights_doc(user.uid)
+    assert document is not None
+    assert document["config"] == MaestroConfig().to_json_dict()
+    assert document["config_source"].startswith("defaults (saved config invalid: ")
+    assert "agent_ids" in document["config_source"]
+    assert document["weights"] == suite.offline_weights(user.uid)
