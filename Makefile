@@ -52,3 +52,8 @@ serve: setup
 
 clean:
 	rm -rf $(VENV) node_modules .emulators .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The full burst of issue 5: 1,000 closes over 50 users (make test runs 200 over 20).
+stress: setup
+	MAESTRO_BURST_CLOSES=1000 MAESTRO_BURST_USERS=50 \
+	  scripts/emulators exec "$(PY) -m pytest tests/emulator/test_burst.py -q -s"

@@ -34,6 +34,7 @@ options.set_global_options(
 )
 
 
+@handlers.guard_callable_body
 @https_fn.on_call(enforce_app_check=ENFORCE_APP_CHECK)
 def calculate_agent_weights(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
     return handlers.calculate_agent_weights(req, cache_ttl_seconds=CACHE_TTL_SECONDS.value)

@@ -3,12 +3,14 @@ map failures to the right HttpsError. main.py only declares them with their opti
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import flask
 from firebase_functions import firestore_fn, https_fn, logger
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
@@ -27,6 +29,24 @@ Code = https_fn.FunctionsErrorCode
 class CallableRequestData:
     config: MaestroConfig | None
     force: bool
+
+
+def guard_callable_body(
+    handler: Callable[[flask.Request], flask.Response],
+) -> Callable[[flask.Request], flask.Response]:
+    """Answer INVALID_ARGUMENT for a POST whose JSON body is not an object. The SDK would parse it
+    itself and answer INTERNAL for a malformed body, as if our function had failed."""
+
+    @functools.wraps(handler)  # keeps the SDK's endpoint attributes for deployment
+    def guarded(request: flask.Request) -> flask.Response:
+        if request.method == "POST" and request.is_json:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                error = _invalid('the request body must be a JSON object {"data": ...}')
+                return flask.make_response(flask.jsonify(error=error._as_dict()), 400)
+        return handler(request)
+
+    return guarded
 
 
 def parse_callable_data(data: Any) -> CallableRequestData:
@@ -60,6 +80,11 @@ def calculate_agent_weights(
     if request.auth is None or not request.auth.uid:
         raise https_fn.HttpsError(Code.UNAUTHENTICATED, "sign in to compute agent weights")
     uid = request.auth.uid  # never a uid from the payload
+    # The SDK checks expiry in production; under the Auth emulator it only decodes the token.
+    # Checking here too costs nothing and holds in both.
+    expires = request.auth.token.get("exp")
+    if not isinstance(expires, int | float) or isinstance(expires, bool) or expires <= time.time():
+        raise https_fn.HttpsError(Code.UNAUTHENTICATED, "the ID token has expired; sign in again")
     parsed = parse_callable_data(request.data)
     started = time.perf_counter()
     try:
