@@ -57,3 +57,17 @@ clean:
 stress: setup
 	MAESTRO_BURST_CLOSES=1000 MAESTRO_BURST_USERS=50 \
 	  scripts/emulators exec "$(PY) -m pytest tests/emulator/test_burst.py -q -s"
+
+# Benchmarks (not part of make test): results in bench/results/, plots in docs/images/,
+# figures discussed in docs/performance.md.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): requirements-bench.txt $(VENV_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
+
+bench: setup $(BENCH_STAMP)
+	$(PY) bench/engine.py
+	$(PY) bench/cold_start.py
+	ln -sfn ../../functions/venv bench/baseline/venv
+	MAESTRO_FIREBASE_CONFIG=firebase.bench.json scripts/emulators exec "$(PY) bench/emulator.py"
+	$(PY) bench/plots.py

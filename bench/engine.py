@@ -1,0 +1,150 @@
+"""Engine benchmarks, in process (no Firebase): the seed's scenario (4 agents x 100 trades, from
+parsed journal documents to the result), a sweep over agents x lookback with time and memory
+peak, and a profile of the seed's scenario.  Run: functions/venv/bin/python bench/engine.py"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import io
+import platform
+import pstats
+import random
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "functions"))
+sys.path.insert(0, str(ROOT))
+
+from bench.stats import save, summarize  # noqa: E402
+from maestro.config import MaestroConfig  # noqa: E402
+from maestro.journal import JournalEntry  # noqa: E402
+from maestro.weighting import compute_weights  # noqa: E402
+
+T0 = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)
+
+
+def journal(
+    agents: int, trades_per_agent: int, seed: int = 1
+) -> tuple[list[JournalEntry], MaestroConfig]:
+    """Documents as Firestore returns them: amounts as decimal strings, closed_at datetimes."""
+    rng = random.Random(seed)
+    agent_ids = tuple(f"Agent{i:03d}" for i in range(agents))
+    entries = []
+    for agent in agent_ids:
+        for i in range(trades_per_agent):
+            entries.append(
+                JournalEntry(
+                    f"{agent}-{i}",
+                    {
+                        "agent_id": agent,
+                        "symbol": "SPY",
+                        "closed_at": T0 + dt.timedelta(minutes=i),
+                        "realized_pnl": str(rng.randint(-5_000, 8_000) / 100),
+                        "entry_price": str(rng.randint(2_000, 90_000) / 100),
+                        "quantity": str(rng.randint(1, 50)),
+                    },
+                )
+            )
+    floor = "0.05" if agents <= 20 else "0"
+    config = MaestroConfig.from_mapping(
+        {
+            "agent_ids": list(agent_ids),
+            "lookback_trades": max(2, trades_per_agent),
+            "min_floor_weight": floor,
+        }
+    )
+    return entries, config
+
+
+def time_runs(entries: list[JournalEntry], config: MaestroConfig, repeats: int) -> list[float]:
+    compute_weights(entries, config)  # warm-up
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        compute_weights(entries, config)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def memory_peak_kib(entries: list[JournalEntry], config: MaestroConfig) -> float:
+    tracemalloc.start()
+    compute_weights(entries, config)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return round(peak / 1024, 1)
+
+
+def main() -> None:
+    seed_entries, seed_config = journal(4, 100)
+    seed_case = summarize(time_runs(seed_entries, seed_config, 2000))
+    print("seed scenario, 4 agents x 100 trades:", seed_case)
+
+    sweep = []
+    for agents in (1, 4, 20, 50, 100, 200):
+        for lookback in (10, 100, 500, 1000):
+            entries, config = journal(agents, lookback)
+            trades = agents * lookback
+            repeats = max(5, min(300, 200_000 // trades))
+            timing = summarize(time_runs(entries, config, repeats))
+            row = {
+                "agents": agents,
+                "lookback": lookback,
+                "trades": trades,
+                **timing,
+                "us_per_trade": round(timing["median_ms"] * 1000 / trades, 3),
+                "memory_peak_kib": memory_peak_kib(entries, config),
+            }
+            sweep.append(row)
+            print(
+                print(
+                    f"{agents:>4} agents x {lookback:>4}: {row['median_ms']:>9.3f} ms median,"
+                    f" {row['us_per_trade']:.3f} us/trade, peak {row['memory_peak_kib']} KiB"
+                )
+            )
+
+    # Least squares time = a + b x trades over the sweep: linear if the fit is tight.
+    xs = [r["trades"] for r in sweep]
+    ys = [r["median_ms"] for r in sweep]
+    n = len(xs)
+    mean_x, mean_y = sum(xs) / n, sum(ys) / n
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+    intercept = mean_y - slope * mean_x
+    ss_res = sum((y - intercept - slope * x) ** 2 for x, y in zip(xs, ys, strict=True))
+    ss_tot = sum((y - mean_y) ** 2 for y in ys)
+    fit = {"ms_per_trade": slope, "intercept_ms": intercept, "r_squared": 1 - ss_res / ss_tot}
+    print("linear fit:", fit)
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(300):
+        compute_weights(seed_entries, seed_config)
+    profiler.disable()
+    report = io.StringIO()
+    pstats.Stats(profiler, stream=report).sort_stats("tottime").print_stats(10)
+    top = [line for line in report.getvalue().splitlines() if "/" in line or "{" in line][:10]
+
+    path = save(
+        "engine",
+        {
+            "machine": {
+                "python": platform.python_version(),
+                "processor": platform.machine(),
+                "cpus": 2,
+            },
+            "seed_scenario_4x100": seed_case,
+            "sweep": sweep,
+            "linear_fit": fit,
+            "profile_top_tottime_300_runs": top,
+        },
+    )
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
