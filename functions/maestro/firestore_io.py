@@ -182,12 +182,12 @@ def save_config(db: Client, uid: str, config_json: Mapping[str, Any]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class WriteOutcome:
-    """written: this run's document is stored (update_time is its commit time). Otherwise a run
-    that read a journal at least as new (`superseded_by`, its watermark) got there first."""
+    """written: this run's document is stored (update_time is its commit time). Otherwise
+    `superseded_by` is the stored document of a run that read a journal at least as new."""
 
     written: bool
     update_time: dt.datetime | None = None
-    superseded_by: dt.datetime | None = None
+    superseded_by: dict[str, Any] | None = None
 
 
 def write_weights_if_newer(
@@ -207,9 +207,10 @@ def write_weights_if_newer(
     ref = weights_ref(db, uid)
     current = seen
     for _ in range(CAS_ATTEMPTS):
-        stored_as_of = current.get("journal_as_of") if current.exists else None
-        if stored_as_of is not None and stored_as_of >= journal_as_of:
-            return WriteOutcome(written=False, superseded_by=stored_as_of)
+        stored = current.to_dict() if current.exists else None
+        stored_as_of = stored.get("journal_as_of") if stored else None
+        if stored is not None and stored_as_of is not None and stored_as_of >= journal_as_of:
+            return WriteOutcome(written=False, superseded_by=stored)
         try:
             if current.exists:
                 precondition = db.write_option(last_update_time=current.update_time)

@@ -40,6 +40,14 @@ class Rejection(StrEnum):
     CLOSED_AT_INVALID = "closed_at_invalid"
 
 
+# The amounts a return needs, with the rejection for each when missing or invalid.
+_AMOUNT_FIELDS: Final = (
+    ("realized_pnl", Rejection.REALIZED_PNL_MISSING, Rejection.REALIZED_PNL_INVALID),
+    ("entry_price", Rejection.ENTRY_PRICE_MISSING, Rejection.ENTRY_PRICE_INVALID),
+    ("quantity", Rejection.QUANTITY_MISSING, Rejection.QUANTITY_INVALID),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     """One trade journal document: its id and its fields, as Firestore or a file gave them."""
@@ -103,24 +111,16 @@ def parse_amount(value: object) -> Decimal | None:
 def trade_return_pct(data: Mapping[str, Any]) -> Decimal | Rejection:
     """return (percent) = realized_pnl / (entry_price x |quantity|) x 100, or why it has none.
     Must run inside the engine's Decimal context (see weighting.ENGINE_CONTEXT)."""
-    raw = data.get("realized_pnl")
-    if raw is None:
-        return Rejection.REALIZED_PNL_MISSING
-    pnl = parse_amount(raw)
-    if pnl is None:
-        return Rejection.REALIZED_PNL_INVALID
-    raw = data.get("entry_price")
-    if raw is None:
-        return Rejection.ENTRY_PRICE_MISSING
-    price = parse_amount(raw)
-    if price is None:
-        return Rejection.ENTRY_PRICE_INVALID
-    raw = data.get("quantity")
-    if raw is None:
-        return Rejection.QUANTITY_MISSING
-    quantity = parse_amount(raw)
-    if quantity is None:
-        return Rejection.QUANTITY_INVALID
+    amounts = []
+    for name, missing, invalid in _AMOUNT_FIELDS:
+        raw = data.get(name)
+        if raw is None:
+            return missing
+        amount = parse_amount(raw)
+        if amount is None:
+            return invalid
+        amounts.append(amount)
+    pnl, price, quantity = amounts
     capital = price * abs(quantity)
     if capital <= 0:
         return Rejection.NON_POSITIVE_CAPITAL

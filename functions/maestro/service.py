@@ -65,7 +65,6 @@ class RunOutcome:
     document: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     agent_count: int = 0
-    result: WeightsResult | None = None
 
 
 def resolve_config(snapshot: DocumentSnapshot) -> EffectiveConfig:
@@ -134,18 +133,17 @@ def recompute(
     timings["write"] = _elapsed_ms(mark)
     timings["total"] = _elapsed_ms(started)
 
-    if not outcome.written:
-        latest = firestore_io.read_weights(db, uid)
+    if outcome.superseded_by is not None:
         return RunOutcome(
             "superseded",
-            f"a run that read the journal as of {outcome.superseded_by} stored its weights first",
-            to_json_ready(latest.to_dict() or {}),
+            f"a run that read the journal as of {outcome.superseded_by['journal_as_of']} "
+            "stored its weights first",
+            to_json_ready(outcome.superseded_by),
             timings,
             len(config.agent_ids),
-            result,
         )
     return RunOutcome(
-        "written", "recomputed", to_json_ready(document), timings, len(config.agent_ids), result
+        "written", "recomputed", to_json_ready(document), timings, len(config.agent_ids)
     )
 
 

@@ -12,7 +12,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -269,7 +268,3 @@ def seed_journal(
         return None
     commit_time = results[0].update_time
     return suite.wait_for_weights(uid, lambda doc: doc["journal_as_of"] >= commit_time)
-
-
-def weights_as_decimals(document: dict[str, Any]) -> dict[str, Decimal]:
-    return {agent: Decimal(value) for agent, value in document["weights"].items()}

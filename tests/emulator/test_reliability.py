@@ -23,6 +23,15 @@ from .harness import Suite, seed_journal, trade, wait_until
 from .inprocess import Faults, b64, call_callable, run_trigger
 
 
+def seed_two_closes(suite: Suite, uid: str) -> dict[str, Any]:
+    """Two closed WhaleFlowAgent trades, and the weights the trigger settled on for them."""
+    settled = seed_journal(
+        suite, uid, {"w1": trade("WhaleFlowAgent", 1, "3"), "w2": trade("WhaleFlowAgent", 2, "5")}
+    )
+    assert settled is not None
+    return settled
+
+
 def maestro_docs(suite: Suite, uid: str) -> list[str]:
     return [snap.id for snap in suite.db.collection(f"users/{uid}/maestro").stream()]
 
@@ -241,11 +250,7 @@ def test_persistent_faults_reach_the_caller_as_the_matching_error(
     code: str,
 ) -> None:
     user = suite.create_user()
-    before = seed_journal(
-        suite,
-        user.uid,
-        {"w1": trade("WhaleFlowAgent", 1, "3"), "w2": trade("WhaleFlowAgent", 2, "5")},
-    )
+    before = seed_two_closes(suite, user.uid)
     faults = Faults(monkeypatch, where, error, times=None)
 
     status, body = call_callable({"force": True}, user.id_token)
@@ -270,11 +275,7 @@ def test_a_transient_fault_is_retried_and_the_call_succeeds(
     suite: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = suite.create_user()
-    seed_journal(
-        suite,
-        user.uid,
-        {"w1": trade("WhaleFlowAgent", 1, "3"), "w2": trade("WhaleFlowAgent", 2, "5")},
-    )
+    seed_two_closes(suite, user.uid)
     faults = Faults(monkeypatch, "_run_query", exceptions.ServiceUnavailable("blip"), times=2)
     status, body = call_callable({"force": True}, user.id_token)
     assert status == 200
@@ -289,11 +290,7 @@ def test_an_older_recompute_finishing_last_does_not_overwrite_a_newer_one(
     suite: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = suite.create_user()
-    seed_journal(
-        suite,
-        user.uid,
-        {"w1": trade("WhaleFlowAgent", 1, "3"), "w2": trade("WhaleFlowAgent", 2, "5")},
-    )
+    seed_two_closes(suite, user.uid)
     has_read, release = threading.Event(), threading.Event()
     original = firestore_io.read_agent_journals
 
@@ -334,11 +331,7 @@ def test_a_failed_trigger_run_is_flagged_and_the_callable_recovers(
     suite: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = suite.create_user()
-    seed_journal(
-        suite,
-        user.uid,
-        {"w1": trade("WhaleFlowAgent", 1, "3"), "w2": trade("WhaleFlowAgent", 2, "5")},
-    )
+    seed_two_closes(suite, user.uid)
     suite.call({}, token=user.id_token)  # fill the cache
     ref = suite.journal(user.uid).document("w3")
     suite.background_triggers(False)  # this close's trigger runs here, with a fault
@@ -372,11 +365,7 @@ def test_a_failed_trigger_run_is_flagged_and_the_callable_recovers(
 
 def test_config_from_the_callable_applies_to_the_next_trigger_run(suite: Suite) -> None:
     user = suite.create_user()
-    seed_journal(
-        suite,
-        user.uid,
-        {"w1": trade("WhaleFlowAgent", 1, "3"), "w2": trade("WhaleFlowAgent", 2, "5")},
-    )
+    seed_two_closes(suite, user.uid)
     status, _ = suite.call({"config": {"enforce_performance": True}}, token=user.id_token)
     assert status == 200
     written = suite.journal(user.uid).document("w3").set(trade("WhaleFlowAgent", 3, "4"))
