@@ -10,11 +10,13 @@ firebase.bench.json, which adds a baseline trigger that only writes one document
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT))
 
-from bench.stats import save, summarize  # noqa: E402
-from maestro import firestore_io  # noqa: E402
+from bench.stats import RESULTS, save, summarize  # noqa: E402
+from maestro import firestore_io, service  # noqa: E402
+from maestro.journal import JournalEntry  # noqa: E402
 from tests.emulator.harness import Suite, trade  # noqa: E402
 from tests.emulator.inprocess import call_callable, run_trigger  # noqa: E402
 
 CLOSES = 200
+DEBUG_LOG = ROOT / "firebase-debug.log"
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 # Published Firestore (Standard edition) prices per 100,000 documents, USD.
 PRICES = {
@@ -59,26 +63,27 @@ def seed(
 class Watcher:
     """Arrival times of every version of one document, from a snapshot listener."""
 
-    def __init__(self, suite: Suite, path: str, field: str) -> None:
-        self.versions: list[tuple[float, Any]] = []
+    def __init__(self, suite: Suite, path: str) -> None:
+        self.versions: list[tuple[float, dict[str, Any]]] = []
         self.lock = threading.Lock()
-        self.field = field
         self.watch = suite.db.document(path).on_snapshot(self._record)
 
     def _record(self, snapshots: list[Any], _changes: Any, _read_time: Any) -> None:
         now = time.time()
         with self.lock:
-            self.versions.extend((now, s.get(self.field)) for s in snapshots if s.exists)
+            self.versions.extend((now, s.to_dict()) for s in snapshots if s.exists)
 
-    def first_covering(self, commit: dt.datetime) -> float | None:
+    def first(self, reflects: Callable[[dict[str, Any]], bool]) -> float | None:
         with self.lock:
-            times = [t for t, value in self.versions if value is not None and value >= commit]
+            times = [t for t, document in self.versions if reflects(document)]
         return min(times) if times else None
 
 
-def wait_reflected(watcher: Watcher, commit: dt.datetime, what: str) -> float:
+def wait_reflected(
+    watcher: Watcher, commit: dt.datetime, reflects: Callable[[dict[str, Any]], bool], what: str
+) -> float:
     deadline = time.monotonic() + 30
-    while (seen := watcher.first_covering(commit)) is None:
+    while (seen := watcher.first(reflects)) is None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not reflected within 30 s")
         time.sleep(0.002)
@@ -88,21 +93,38 @@ def wait_reflected(watcher: Watcher, commit: dt.datetime, what: str) -> float:
 def end_to_end(suite: Suite) -> dict[str, Any]:
     uid = f"bench-e2e-{int(time.time())}"
     seed(suite, uid, AGENTS, 50)
-    maestro = Watcher(suite, f"users/{uid}/maestro/weights", "journal_as_of")
-    baseline = Watcher(suite, f"users/{uid}/bench/baseline", "commit_time")
+    log_offset = DEBUG_LOG.stat().st_size if DEBUG_LOG.exists() else 0
+    maestro = Watcher(suite, f"users/{uid}/maestro/weights")
+    baseline = Watcher(suite, f"users/{uid}/bench/baseline")
     rng = random.Random(3)
     maestro_ms, baseline_ms = [], []
     try:
         for i in range(CLOSES):
             data = trade(rng.choice(AGENTS), 1000 + i, str(rng.randint(-900, 1200) / 100))
-            commit = suite.journal(uid).document(f"e{i:04d}").set(data).update_time
-            maestro_ms.append(wait_reflected(maestro, commit, f"close {i}"))
+            trade_id = f"e{i:04d}"
+            commit = suite.journal(uid).document(trade_id).set(data).update_time
+            maestro_ms.append(
+                wait_reflected(
+                    maestro,
+                    commit,
+                    lambda doc, t=trade_id, c=commit: service.reflects_write(doc, t, c),  # type: ignore[misc]
+                    f"close {i}",
+                )
+            )
             probe = suite.db.document(f"users/{uid}/benchProbe/p{i:04d}").set({"n": i})
-            baseline_ms.append(wait_reflected(baseline, probe.update_time, f"probe {i}"))
+            baseline_ms.append(
+                wait_reflected(
+                    baseline,
+                    probe.update_time,
+                    lambda doc, c=probe.update_time: doc["commit_time"] >= c,  # type: ignore[misc]
+                    f"probe {i}",
+                )
+            )
     finally:
         maestro.watch.unsubscribe()
         baseline.watch.unsubscribe()
     m_sum, b_sum = summarize(maestro_ms), summarize(baseline_ms)
+    runs = logged_runs(uid, log_offset, CLOSES)
     return {
         "closes": CLOSES,
         "journal": "4 agents, 50 seeded trades each, lookback 100; closes one at a time",
@@ -112,8 +134,48 @@ def end_to_end(suite: Suite) -> dict[str, Any]:
         "baseline": b_sum,
         "ratio_median": round(m_sum["median_ms"] / b_sum["median_ms"], 3),
         "ratio_p95": round(m_sum["p95_ms"] / b_sum["p95_ms"], 3),
+        "functions_log": runs,
         "samples_ms": {"maestro": maestro_ms, "baseline": baseline_ms},
     }
+
+
+def logged_runs(uid: str, offset: int, expected: int) -> dict[str, Any]:
+    """Where Maestro's time went, from the functions' own log lines ("maestro weights", with
+    timings_ms and path) in the emulator's debug log: runs by path, and each step's median and
+    p95 per path."""
+    by_path: dict[str, list[dict[str, float]]] = {}
+    deadline = time.monotonic() + 15
+    while True:
+        by_path.clear()
+        with DEBUG_LOG.open(encoding="utf-8", errors="replace") as log:
+            log.seek(offset)
+            for line in log:
+                if uid not in line or '"message": "maestro weights"' not in line:
+                    continue
+                try:
+                    # the debug log appends its own metadata after the function's JSON line
+                    entry, _ = json.JSONDecoder().raw_decode(line[line.find("{") :])
+                except ValueError:
+                    continue
+                if entry.get("status") == "written":
+                    by_path.setdefault(entry.get("path", "?"), []).append(entry["timings_ms"])
+        if sum(map(len, by_path.values())) >= expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    summary: dict[str, Any] = {}
+    for path, timings in by_path.items():
+        steps = sorted({step for t in timings for step in t if step != "conflicts"})
+        summary[path] = {
+            "runs": len(timings),
+            **{
+                step: {
+                    "median_ms": summarize([t[step] for t in timings if step in t])["median_ms"],
+                    "p95_ms": summarize([t[step] for t in timings if step in t])["p95_ms"],
+                }
+                for step in steps
+            },
+        }
+    return summary
 
 
 def callable_round_trip(suite: Suite) -> dict[str, Any]:
@@ -161,37 +223,38 @@ def concurrent_vs_sequential(suite: Suite) -> dict[str, Any]:
 class OperationCounter:
     """Documents read and written through maestro.firestore_io, as Firestore bills them: one read
     per document a batch get asks for (found or not), one per document a query returns and at
-    least one per query, one write per document written."""
+    least one per query, one write per document a commit writes."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
         self._originals = {
             name: getattr(firestore_io, name)
-            for name in ("_get_all", "_run_query", "_update", "_create", "save_config")
+            for name in ("_get_all", "_run_query", "_commit", "save_config")
         }
 
-        def get_all(db: Any, refs: Any) -> Any:
+        def get_all(db: Any, refs: Any, read_time: Any = None) -> Any:
             refs = list(refs)
             self.counts["reads"] += len(refs)
-            return self._originals["_get_all"](db, refs)
+            return self._originals["_get_all"](db, refs, read_time)
 
         def run_query(query: Any, read_time: Any) -> Any:
             result = self._originals["_run_query"](query, read_time)
             self.counts["reads"] += max(1, len(result))
             return result
 
-        def write(name: str) -> Any:
-            def counted(*args: Any, **kwargs: Any) -> Any:
-                self.counts["writes"] += 1
-                return self._originals[name](*args, **kwargs)
+        def commit(batch: Any) -> Any:
+            results = self._originals["_commit"](batch)
+            self.counts["writes"] += len(results)
+            return results
 
-            return counted
+        def save_config(*args: Any, **kwargs: Any) -> Any:
+            self.counts["writes"] += 1
+            return self._originals["save_config"](*args, **kwargs)
 
         firestore_io._get_all = get_all  # type: ignore[assignment]
         firestore_io._run_query = run_query  # type: ignore[assignment]
-        firestore_io._update = write("_update")  # type: ignore[assignment]
-        firestore_io._create = write("_create")  # type: ignore[assignment]
-        firestore_io.save_config = write("save_config")  # type: ignore[assignment]
+        firestore_io._commit = commit  # type: ignore[assignment]
+        firestore_io.save_config = save_config  # type: ignore[assignment]
 
     def take(self) -> dict[str, int]:
         taken = {"reads": self.counts["reads"], "writes": self.counts["writes"]}
@@ -203,25 +266,94 @@ class OperationCounter:
             setattr(firestore_io, name, original)
 
 
+def close_run(suite: Suite, uid: str, trade_id: str, data: dict[str, Any], **options: Any) -> Any:
+    """Write a close with triggers off and run the service on it as the trigger would."""
+    suite.background_triggers(False)
+    try:
+        suite.journal(uid).document(trade_id).set(data)
+    finally:
+        suite.background_triggers(True)
+    after = suite.journal(uid).document(trade_id).get()
+    cause = service.Cause("trade", trade_id, f"bench-{trade_id}", after.update_time)
+    return service.recompute(
+        suite.db,
+        uid,
+        cause,
+        touched_agents=frozenset({data["agent_id"]}),
+        closed_trade=JournalEntry(trade_id, after.to_dict() or {}),
+        **options,
+    )
+
+
+def cost_growth(suite: Suite, counter: OperationCounter) -> list[dict[str, Any]]:
+    """Reads and writes of a rebuild and of a close applied to a window, by agents x lookback."""
+    growth: list[dict[str, Any]] = []
+    for agents_n in (1, 4, 20):
+        for lookback in (10, 100, 1000):
+            uid = f"bench-cost-{agents_n}-{lookback}-{int(time.time() * 1000)}"
+            agents = tuple(f"Agent{i:02d}" for i in range(agents_n))
+            seed(suite, uid, agents, lookback)
+            config = {
+                "agent_ids": list(agents),
+                "lookback_trades": lookback,
+                "min_floor_weight": "0",
+            }
+            suite.db.document(f"users/{uid}/maestro/config").set(config)
+            counter.take()
+            service.recompute(suite.db, uid, service.Cause("callable"))
+            rebuild = counter.take()
+            outcome = close_run(suite, uid, "g", trade(agents[0], 99_999, "1"))
+            assert outcome.path == "window", outcome.reason
+            growth.append(
+                {
+                    "agents": agents_n,
+                    "lookback": lookback,
+                    "rebuild": rebuild,
+                    "window_close": counter.take(),
+                }
+            )
+    return growth
+
+
 def firestore_cost(suite: Suite) -> dict[str, Any]:
     counter = OperationCounter()
     scenarios: dict[str, dict[str, int]] = {}
     try:
         user = suite.create_user("cost")
         seed(suite, user.uid, AGENTS, 150)  # more than the lookback: every query returns 100
-        ref = suite.journal(user.uid).document("close")
+        counter.take()
+
+        def measured(label: str, expected_path: str | None, run: Callable[[], Any]) -> None:
+            outcome = run()
+            if expected_path is not None:
+                assert outcome.path == expected_path, (label, outcome.reason)
+            scenarios[label] = counter.take()
+
+        def close(trade_id: str, minute: int, **options: Any) -> Any:
+            data = trade(AGENTS[minute % 4], 5000 + minute, "12.5")
+            return close_run(suite, user.uid, trade_id, data, **options)
+
+        measured("trigger: first close of a user (windows built)", "query", lambda: close("c0", 0))
+        measured("trigger: a close applied to its window", "window", lambda: close("c1", 1))
+        measured(
+            "trigger: the same close delivered again",
+            None,
+            lambda: close_run(
+                suite, user.uid, "c1", trade(AGENTS[1], 5001, "12.5"), window_max_age_seconds=3600
+            ),
+        )
+        measured(
+            "trigger: a close with windows off (MAESTRO_WINDOW_MAX_AGE_SECONDS=0)",
+            "query",
+            lambda: close("c2", 2, window_max_age_seconds=0),
+        )
+        opened = suite.journal(user.uid).document("opened")
         suite.background_triggers(False)
         try:
-            ref.set(trade("WhaleFlowAgent", 5000, "12.5"))
-            opened = suite.journal(user.uid).document("opened")
-            opened.set(trade("SentimentAgent", 5001, "0", closed=False))
+            opened.set(trade("SentimentAgent", 6001, "0", closed=False))
         finally:
             suite.background_triggers(True)
         counter.take()
-        run_trigger(suite.project, user.uid, "close", None, ref.get())
-        scenarios["trigger: a close, full recompute"] = counter.take()
-        run_trigger(suite.project, user.uid, "close", None, ref.get())
-        scenarios["trigger: a close the stored weights already cover"] = counter.take()
         run_trigger(suite.project, user.uid, "opened", None, opened.get())
         scenarios["trigger: an open trade written"] = counter.take()
         call_callable({}, user.id_token)
@@ -231,41 +363,24 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
         call_callable({"config": {"lookback_trades": 100}}, user.id_token)
         scenarios["callable: with a config"] = counter.take()
 
-        growth = []
-        for agents_n in (1, 4, 20):
-            for lookback in (10, 100, 1000):
-                uid = f"bench-cost-{agents_n}-{lookback}-{int(time.time() * 1000)}"
-                agents = tuple(f"Agent{i:02d}" for i in range(agents_n))
-                seed(suite, uid, agents, lookback)
-                suite.db.document(f"users/{uid}/maestro/config").set(
-                    {
-                        "agent_ids": list(agents),
-                        "lookback_trades": lookback,
-                        "min_floor_weight": "0",
-                    }
-                )
-                counter.take()
-                from maestro import service
-
-                service.recompute(suite.db, uid, service.Cause("callable"))
-                growth.append({"agents": agents_n, "lookback": lookback, **counter.take()})
+        growth = cost_growth(suite, counter)
     finally:
         counter.restore()
 
-    full = scenarios["trigger: a close, full recompute"]
-    covered = scenarios["trigger: a close the stored weights already cover"]
+    rebuild = scenarios["trigger: first close of a user (windows built)"]
+    applied = scenarios["trigger: a close applied to its window"]
+    off = scenarios["trigger: a close with windows off (MAESTRO_WINDOW_MAX_AGE_SECONDS=0)"]
+    every = service.MAX_CLOSES_APPLIED
     per_million = {}
     for place, price in PRICES.items():
 
         def dollars(ops: dict[str, float], price: dict[str, float] = price) -> float:
             return round(ops["reads"] * 10 * price["read"] + ops["writes"] * 10 * price["write"], 2)
 
-        burst_mix = {k: 0.05 * full[k] + 0.95 * covered[k] for k in ("reads", "writes")}
+        steady = {k: applied[k] + rebuild[k] / every for k in ("reads", "writes")}
         per_million[place] = {
-            "every close recomputes (closes far apart)": dollars(full),
-            "burst mix measured in docs/reliability.md (5 % recompute, 95 % covered)": dollars(
-                burst_mix
-            ),
+            f"windows: every close applied, a rebuild every {every} closes": dollars(steady),
+            "windows off: every close queries the journal": dollars(off),
         }
     return {
         "per_operation": scenarios,
@@ -275,20 +390,29 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
     }
 
 
+SECTIONS: dict[str, Callable[[Suite], dict[str, Any]]] = {
+    "end_to_end": end_to_end,
+    "callable_round_trip": callable_round_trip,
+    "queries": concurrent_vs_sequential,
+    "firestore_cost": firestore_cost,
+}
+
+
 def main() -> None:
+    """All sections, or those named on the command line (results merge into emulator.json)."""
+    wanted = sys.argv[1:] or list(SECTIONS)
+    unknown = [name for name in wanted if name not in SECTIONS]
+    if unknown:
+        print(f"bench/emulator.py: unknown section {unknown[0]!r} (known: {', '.join(SECTIONS)})")
+        raise SystemExit(2)
     suite = Suite()
     suite.clear()
-    results = {
-        "end_to_end": end_to_end(suite),
-        "callable_round_trip": callable_round_trip(suite),
-        "queries": concurrent_vs_sequential(suite),
-        "firestore_cost": firestore_cost(suite),
-    }
-    summary = {k: v for k, v in results["end_to_end"].items() if k != "samples_ms"}
-    print("end to end:", summary)
-    print("callable:", results["callable_round_trip"])
-    print("queries:", results["queries"])
-    print("cost:", results["firestore_cost"])
+    path = RESULTS / "emulator.json"
+    results = json.loads(path.read_text()) if path.exists() and sys.argv[1:] else {}
+    for name in wanted:
+        results[name] = SECTIONS[name](suite)
+        shown = {k: v for k, v in results[name].items() if k not in ("samples_ms", "runs")}
+        print(f"{name}:", json.dumps(shown, default=str))
     print("wrote", save("emulator", results))
 
 

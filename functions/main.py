@@ -18,6 +18,9 @@ MEMORY_MB = params.IntParam("MAESTRO_MEMORY_MB", default=256)
 MAX_INSTANCES = params.IntParam("MAESTRO_MAX_INSTANCES", default=20)
 TIMEOUT_SECONDS = params.IntParam("MAESTRO_TIMEOUT_SECONDS", default=60)
 CACHE_TTL_SECONDS = params.IntParam("MAESTRO_CACHE_TTL_SECONDS", default=300)
+# How old rolling windows may get before a close rebuilds them from the journal (0: never use
+# windows; every close queries agents x lookback trades).
+WINDOW_MAX_AGE_SECONDS = params.IntParam("MAESTRO_WINDOW_MAX_AGE_SECONDS", default=3600)
 # Read when the function is declared (the SDK takes plain values for these two).
 REGION = os.environ.get("MAESTRO_REGION", "us-central1")
 ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
@@ -44,4 +47,4 @@ def calculate_agent_weights(req: https_fn.CallableRequest[Any]) -> dict[str, Any
 def recompute_on_trade_written(
     event: firestore_fn.Event[Change[DocumentSnapshot | None]],
 ) -> None:
-    handlers.on_trade_written(event)
+    handlers.on_trade_written(event, window_max_age_seconds=WINDOW_MAX_AGE_SECONDS.value)

@@ -5,6 +5,7 @@ weights table read back from users/{uid}/maestro/weights."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ sys.path.insert(0, str(ROOT / "functions"))
 from maestro.config import MaestroConfig  # noqa: E402
 from maestro.journal_file import load_journal_file  # noqa: E402
 from maestro.result import render_weights_table  # noqa: E402
+from maestro.service import reflects_write  # noqa: E402
 from maestro.weighting import compute_weights  # noqa: E402
 
 BATCH = 50
@@ -60,30 +62,29 @@ def main() -> int:
     db = firestore.Client(project=project)
     journal = db.collection("users").document(uid).collection("tradeJournal")
     started = time.perf_counter()
-    last_commit = None
+    closes: list[tuple[str, dt.datetime]] = []  # (trade id, commit time) of every closed trade
     for start in range(0, len(entries), BATCH):
         batch = db.batch()
-        for entry in entries[start : start + BATCH]:
+        chunk = entries[start : start + BATCH]
+        for entry in chunk:
             batch.set(journal.document(entry.trade_id), dict(entry.data))
-        last_commit = batch.commit()[0].update_time
+        commit = batch.commit()[0].update_time
+        closes += [(e.trade_id, commit) for e in chunk if e.data.get("closed_at") is not None]
     print(f"wrote {len(entries)} journal entries in batches of {BATCH} (as the platform's server)")
 
     weights_ref = db.collection("users").document(uid).collection("maestro").document("weights")
     deadline = time.monotonic() + TIMEOUT_SECONDS
     while True:
         snapshot = weights_ref.get()
-        if (
-            snapshot.exists
-            and last_commit is not None
-            and snapshot.get("journal_as_of") >= last_commit
-        ):
+        document = snapshot.to_dict() if snapshot.exists else None
+        if document and all(reflects_write(document, tid, commit) for tid, commit in closes):
             break
         if time.monotonic() > deadline:
             print("demo: the trigger did not produce weights in time", file=sys.stderr)
             return 1
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
-    print(f"trigger recomputed: weights cover the last close {elapsed:.2f} s after the first write")
+    print(f"trigger runs done: weights reflect every close {elapsed:.2f} s after the first write")
 
     response = requests.post(
         f"{functions_url}/{project}/us-central1/calculate_agent_weights",

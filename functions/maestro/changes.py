@@ -43,6 +43,12 @@ def classify_change(
     return ChangeVerdict(False, "closed trade written without a change to the fields weights use")
 
 
+def is_close(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:
+    """A trade became closed (created closed, or closed_at set): the one change a rolling window
+    can take in place (window.apply_close)."""
+    return not is_closed(before) and is_closed(after)
+
+
 def agents_touched(
     before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> frozenset[str]:

@@ -7,6 +7,7 @@ against firestore.indexes.json, so a query without an index cannot ship.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
 import threading
@@ -16,10 +17,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from . import ENGINE_VERSION
 from .journal import JournalEntry
+from .window import WINDOW_FORMAT, AgentWindow, WindowError, encode_trades, window_from_fields
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import Client, DocumentReference, DocumentSnapshot, Query
+    from google.cloud.firestore import (
+        Client,
+        DocumentReference,
+        DocumentSnapshot,
+        Query,
+        WriteBatch,
+    )
 
 T = TypeVar("T")
 
@@ -28,9 +37,12 @@ JOURNAL: Final = "tradeJournal"
 MAESTRO: Final = "maestro"
 WEIGHTS_DOC: Final = "weights"
 CONFIG_DOC: Final = "config"
+# users/{uid}/maestro/window_<agent id, percent-encoded>: one rolling window per agent.
+WINDOW_DOC_PREFIX: Final = "window_"
 
 # Reads are retried on these transient errors (a read changes nothing, so a retry is safe).
-# The weights write is guarded by a precondition, so it is safe to retry too.
+# The commit is guarded by a precondition, so it is safe to retry too: a retry of a commit that
+# did land fails the precondition, and the run reads again and finds its own write.
 RETRY_ATTEMPTS: Final = 3
 RETRY_BASE_DELAY_SECONDS: Final = 0.1
 MAX_CONCURRENT_QUERIES: Final = 16
@@ -93,32 +105,104 @@ def config_ref(db: Client, uid: str) -> DocumentReference:
     return db.collection(USERS).document(uid).collection(MAESTRO).document(CONFIG_DOC)
 
 
+def window_ref(db: Client, uid: str, agent_id: str) -> DocumentReference:
+    # Agent ids may hold "/" (not allowed in a document id): percent-encode them.
+    from urllib.parse import quote
+
+    document_id = WINDOW_DOC_PREFIX + quote(agent_id, safe="")
+    return db.collection(USERS).document(uid).collection(MAESTRO).document(document_id)
+
+
 @dataclass(frozen=True, slots=True)
 class UserState:
-    """The user's stored weights and config, read together at one instant (`read_time`)."""
+    """The user's stored weights, config and the windows asked for, read together at one instant
+    (`read_time`)."""
 
     weights: DocumentSnapshot
     config: DocumentSnapshot
     read_time: dt.datetime
+    windows: Mapping[str, DocumentSnapshot]
 
 
-def read_user_state(db: Client, uid: str) -> UserState:
-    """Weights and config in one consistent read. Its read_time is the journal watermark of the
-    run: every journal write committed before it is visible to the queries that follow."""
+def read_user_state(db: Client, uid: str, window_agent_ids: Sequence[str] = ()) -> UserState:
+    """Weights, config and the windows of `window_agent_ids` in one consistent read (one RPC).
+    Its read_time is the run's watermark: every journal write committed before it is visible to
+    the queries that follow."""
 
     def read() -> UserState:
-        snapshots = {
-            snap.reference.id: snap
-            for snap in _get_all(db, [weights_ref(db, uid), config_ref(db, uid)])
-        }
+        refs = [weights_ref(db, uid), config_ref(db, uid)]
+        refs += [window_ref(db, uid, agent_id) for agent_id in window_agent_ids]
+        snapshots = {snap.reference.id: snap for snap in _get_all(db, refs)}
         weights, config = snapshots[WEIGHTS_DOC], snapshots[CONFIG_DOC]
-        return UserState(weights=weights, config=config, read_time=weights.read_time)
+        windows = {
+            agent_id: snapshots[ref.id]
+            for agent_id, ref in zip(window_agent_ids, refs[2:], strict=True)
+        }
+        return UserState(weights, config, weights.read_time, windows)
 
     return with_retries(read)
 
 
-def read_weights(db: Client, uid: str) -> DocumentSnapshot:
-    return with_retries(lambda: next(iter(_get_all(db, [weights_ref(db, uid)]))))
+def read_windows(
+    db: Client, uid: str, agent_ids: Sequence[str], read_time: dt.datetime
+) -> dict[str, DocumentSnapshot]:
+    """Windows the state read did not include, at that read's instant."""
+    refs = [window_ref(db, uid, agent_id) for agent_id in agent_ids]
+    snapshots = with_retries(lambda: _get_all(db, refs, read_time))
+    by_id = {snap.reference.id: snap for snap in snapshots}
+    return {agent_id: by_id[ref.id] for agent_id, ref in zip(agent_ids, refs, strict=True)}
+
+
+def load_window(snapshot: DocumentSnapshot, agent_id: str) -> AgentWindow | None:
+    """The stored window, or None when it is missing or unreadable (then it is rebuilt)."""
+    if not snapshot.exists:
+        return None
+    fields = snapshot.to_dict() or {}
+    as_of = fields.get("as_of")
+    if not isinstance(as_of, dt.datetime):
+        return None
+    try:
+        return window_from_fields(fields, agent_id, to_ns(as_of))
+    except WindowError:
+        return None
+
+
+def window_fields(window: AgentWindow) -> dict[str, Any]:
+    return {
+        "format": WINDOW_FORMAT,
+        "engine_version": ENGINE_VERSION,
+        "agent_id": window.agent_id,
+        "lookback_trades": window.lookback_trades,
+        "as_of": from_ns(window.as_of_ns),
+        "trade_count": len(window.trades),
+        "trades": encode_trades(window.trades),
+    }
+
+
+def to_ns(moment: dt.datetime) -> int:
+    """A Firestore timestamp as integer nanoseconds since the epoch, keeping the nanoseconds
+    that datetime comparisons ignore (a naive datetime is read as UTC)."""
+    nanos = getattr(moment, "nanosecond", None)
+    sub_second = nanos if isinstance(nanos, int) else moment.microsecond * 1000
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return calendar.timegm(aware.utctimetuple()) * 1_000_000_000 + sub_second
+
+
+def from_ns(nanoseconds: int) -> dt.datetime:
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
+
+    seconds, nanos = divmod(nanoseconds, 1_000_000_000)
+    moment = EPOCH_START + dt.timedelta(seconds=seconds)
+    return DatetimeWithNanoseconds(
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        nanosecond=nanos,
+        tzinfo=dt.UTC,
+    )
 
 
 def _build_query(db: Client, uid: str, shape: QueryShape, **values: Any) -> Query:
@@ -145,15 +229,30 @@ def read_agent_journals(
 ) -> list[JournalEntry]:
     """Per agent: where agent_id == X order by closed_at desc limit lookback_trades, all agents'
     queries running concurrently and, given read_time, at that one consistent instant."""
+    per_agent = query_agent_journals(db, uid, agent_ids, lookback_trades, read_time)
+    return [entry for entries in per_agent.values() for entry, _ in entries]
 
-    def one_agent(agent_id: str) -> list[JournalEntry]:
+
+def query_agent_journals(
+    db: Client,
+    uid: str,
+    agent_ids: Sequence[str],
+    lookback_trades: int,
+    read_time: dt.datetime | None = None,
+) -> dict[str, list[tuple[JournalEntry, int]]]:
+    """read_agent_journals by agent, each entry with its commit time (ns) for the windows."""
+
+    def one_agent(agent_id: str) -> list[tuple[JournalEntry, int]]:
         query = _build_query(db, uid, AGENT_JOURNAL_QUERY, agent_id=agent_id).limit(lookback_trades)
-        return with_retries(lambda: [_entry(snap) for snap in _run_query(query, read_time)])
+        return with_retries(
+            lambda: [
+                (_entry(snap), to_ns(snap.update_time)) for snap in _run_query(query, read_time)
+            ]
+        )
 
     if len(agent_ids) == 1:
-        return one_agent(agent_ids[0])
-    results = _query_executor().map(one_agent, agent_ids)
-    return [entry for agent_entries in results for entry in agent_entries]
+        return {agent_ids[0]: one_agent(agent_ids[0])}
+    return dict(zip(agent_ids, _query_executor().map(one_agent, agent_ids), strict=True))
 
 
 def read_agent_journals_sequentially(
@@ -180,47 +279,42 @@ def save_config(db: Client, uid: str, config_json: Mapping[str, Any]) -> None:
     with_retries(lambda: config_ref(db, uid).set(document))
 
 
-@dataclass(frozen=True, slots=True)
-class WriteOutcome:
-    """written: this run's document is stored (update_time is its commit time). Otherwise
-    `superseded_by` is the stored document of a run that read a journal at least as new."""
-
-    written: bool
-    update_time: dt.datetime | None = None
-    superseded_by: dict[str, Any] | None = None
+class ConflictError(Exception):
+    """The weights document changed since this run read it: read again and redo."""
 
 
-def write_weights_if_newer(
+def commit_run(
     db: Client,
     uid: str,
     document: Mapping[str, Any],
-    journal_as_of: dt.datetime,
+    windows: Sequence[AgentWindow],
     seen: DocumentSnapshot,
-) -> WriteOutcome:
-    """Store the weights unless a run with a watermark >= journal_as_of already did.
-
-    Compare-and-set on the document's update time: `seen` is the snapshot this run read; if the
-    document changed since, it is read again and the watermarks compared again. So an older
-    journal state never overwrites a newer one, whatever order runs finish in."""
+) -> dt.datetime:
+    """Store the weights and the windows they were computed from, atomically, only if the
+    weights document is still the version `seen` (compare-and-set on its update time; a create
+    when there was none). Every window write goes through here with the weights, so that check
+    also guards the windows. Returns the commit time; raises ConflictError when another run wrote
+    first."""
     from google.api_core import exceptions
+    from google.cloud.firestore import DELETE_FIELD
 
+    batch = db.batch()
     ref = weights_ref(db, uid)
-    current = seen
-    for _ in range(CAS_ATTEMPTS):
-        stored = current.to_dict() if current.exists else None
-        stored_as_of = stored.get("journal_as_of") if stored else None
-        if stored is not None and stored_as_of is not None and stored_as_of >= journal_as_of:
-            return WriteOutcome(written=False, superseded_by=stored)
-        try:
-            if current.exists:
-                precondition = db.write_option(last_update_time=current.update_time)
-                result = with_retries(lambda: _update(ref, document, precondition))  # noqa: B023
-            else:
-                result = with_retries(lambda: _create(ref, document))
-            return WriteOutcome(written=True, update_time=result.update_time)
-        except (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound):
-            current = read_weights(db, uid)  # someone else wrote: compare again
-    raise exceptions.Aborted(f"weights of {uid}: too much contention ({CAS_ATTEMPTS} attempts)")
+    if seen.exists:
+        # A whole replacement: clear what a failed run's mark_weights_stale may have added.
+        cleared = {"stale_reason": DELETE_FIELD, "stale_since": DELETE_FIELD}
+        precondition = db.write_option(last_update_time=seen.update_time)
+        batch.update(ref, {**cleared, **document}, option=precondition)
+    else:
+        batch.create(ref, dict(document))
+    for window in windows:
+        batch.set(window_ref(db, uid, window.agent_id), window_fields(window))
+    try:
+        results = with_retries(lambda: _commit(batch))
+    except (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound):
+        raise ConflictError(f"weights of {uid} changed since read") from None
+    update_time: dt.datetime = results[0].update_time
+    return update_time
 
 
 def mark_weights_stale(db: Client, uid: str, reason: str) -> None:
@@ -252,24 +346,19 @@ def with_retries(call: Callable[[], T]) -> T:
 # --- the RPCs themselves; tests inject faults here ---------------------------------------------
 
 
-def _get_all(db: Client, refs: Iterable[DocumentReference]) -> list[DocumentSnapshot]:
-    return list(db.get_all(list(refs)))
+def _get_all(
+    db: Client, refs: Iterable[DocumentReference], read_time: dt.datetime | None = None
+) -> list[DocumentSnapshot]:
+    refs = list(refs)
+    return list(db.get_all(refs, read_time=read_time) if read_time else db.get_all(refs))
 
 
 def _run_query(query: Query, read_time: dt.datetime | None) -> list[DocumentSnapshot]:
     return list(query.stream(read_time=read_time)) if read_time else list(query.stream())
 
 
-def _update(ref: DocumentReference, document: Mapping[str, Any], option: Any) -> Any:
-    from google.cloud.firestore import DELETE_FIELD
-
-    # A whole replacement: clear what a failed run's mark_weights_stale may have added.
-    cleared = {"stale_reason": DELETE_FIELD, "stale_since": DELETE_FIELD}
-    return ref.update({**cleared, **document}, option=option)
-
-
-def _create(ref: DocumentReference, document: Mapping[str, Any]) -> Any:
-    return ref.create(dict(document))
+def _commit(batch: WriteBatch) -> list[Any]:
+    return list(batch.commit())
 
 
 def _entry(snapshot: DocumentSnapshot) -> JournalEntry:

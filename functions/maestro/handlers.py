@@ -16,8 +16,9 @@ from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
 from . import firestore_io, service
-from .changes import agents_touched, classify_change
+from .changes import agents_touched, classify_change, is_close
 from .config import ConfigError, MaestroConfig
+from .journal import JournalEntry
 from .result import render_weights_table
 
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
@@ -111,6 +112,8 @@ def calculate_agent_weights(
 
 def on_trade_written(
     event: firestore_fn.Event[Change[DocumentSnapshot | None]],
+    *,
+    window_max_age_seconds: int = service.WINDOW_MAX_AGE_SECONDS_DEFAULT,
 ) -> None:
     """The trigger: recompute when a write changes what the engine reads. Idempotent: events
     arrive at least once and in any order."""
@@ -132,7 +135,16 @@ def on_trade_written(
     started = time.perf_counter()
     try:
         db = firestore_io.get_client()
-        outcome = service.recompute(db, uid, cause, touched_agents=agents_touched(before, after))
+        outcome = service.recompute(
+            db,
+            uid,
+            cause,
+            touched_agents=agents_touched(before, after),
+            closed_trade=JournalEntry(trade_id, after)
+            if after and is_close(before, after)
+            else None,
+            window_max_age_seconds=window_max_age_seconds,
+        )
     except Exception as error:
         https_error = _to_https_error(error, uid=uid, cause=f"trade {trade_id}")
         _mark_stale(uid, f"trigger for trade {trade_id} failed: {https_error.code.value}")
@@ -204,6 +216,8 @@ def _log_run(
     if outcome is not None:
         fields["agents"] = outcome.agent_count
         fields["timings_ms"] = outcome.timings_ms
+        if outcome.path:
+            fields["path"] = outcome.path
     if document is not None and "weights" in document:
         fields["weights"] = document["weights"]
         if status == "written":  # the seed's final weights table, once per new result

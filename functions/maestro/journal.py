@@ -168,6 +168,29 @@ def select_agent_trades(
 # Firestore orders values of different types by type first: null < booleans < numbers <
 # timestamps < strings < bytes < references < geo points < arrays < maps. A closed_at of the
 # wrong type therefore sorts before every timestamp in a descending query and takes a slot.
+TIMESTAMP_RANK: Final = 3
+STRING_RANK: Final = 4
+
+
+def closed_at_rank(closed_at: object) -> int:
+    """The rank of closed_at's type in Firestore's order (None is never asked: open trades)."""
+    if isinstance(closed_at, dt.datetime):
+        return TIMESTAMP_RANK
+    if isinstance(closed_at, str):
+        return STRING_RANK
+    if isinstance(closed_at, bool):
+        return 1
+    if isinstance(closed_at, int | float | Decimal):
+        return 2
+    if isinstance(closed_at, bytes):
+        return 5
+    if isinstance(closed_at, list):
+        return 8
+    if isinstance(closed_at, Mapping):
+        return 9
+    return 6
+
+
 def _closed_at_order_key(closed_at: object, trade_id: str) -> tuple[Any, ...]:
     if isinstance(closed_at, dt.datetime):
         # A naive datetime (a file without an offset) is read as UTC.
@@ -175,16 +198,4 @@ def _closed_at_order_key(closed_at: object, trade_id: str) -> tuple[Any, ...]:
     if isinstance(closed_at, str):
         return (4, closed_at, trade_id)
     # Within the other wrong types only determinism matters: they are all rejected.
-    if isinstance(closed_at, bool):
-        rank = 1
-    elif isinstance(closed_at, int | float | Decimal):
-        rank = 2
-    elif isinstance(closed_at, bytes):
-        rank = 5
-    elif isinstance(closed_at, list):
-        rank = 8
-    elif isinstance(closed_at, Mapping):
-        rank = 9
-    else:
-        rank = 6
-    return (rank, repr(closed_at), trade_id)
+    return (closed_at_rank(closed_at), repr(closed_at), trade_id)

@@ -1,25 +1,39 @@
 """recompute(): the one path from a user's journal in Firestore to users/{uid}/maestro/weights.
 
 The callable, the trigger and the orchestrator all come through here. The order of a run:
-1. read the stored weights and config together; that read's time is the run's watermark,
-   `journal_as_of` (everything committed before it is visible to what follows);
+1. read the stored weights, the config and the agents' rolling windows together, in one RPC;
+   that read's time is the run's watermark (everything committed before it is visible to what
+   follows);
 2. skip when the stored weights already cover this trigger event;
-3. read each agent's recent trades at that instant, concurrently, and run the engine;
-4. store the document only if no run with a newer watermark stored one first.
+3. a close: apply it to its agent's window (window.py), no journal read at all. Otherwise (the
+   callable, a delete, an edit, a reopening, a missing or outdated window, stale weights), query
+   the agents concerned at the watermark and rebuild their windows;
+4. compute the weights from the windows, and store them with the changed windows in one atomic
+   write, only if the weights document is still the version read in 1; else read again and redo.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from . import ENGINE_VERSION, firestore_io
-from .config import FIELD_NAMES, ConfigError, MaestroConfig
+from .config import DEFAULT_AGENT_IDS, FIELD_NAMES, ConfigError, MaestroConfig
 from .journal import JournalEntry
-from .weighting import compute_weights
+from .weighting import weights_from_selection
+from .window import (
+    AgentWindow,
+    CloseEffect,
+    agent_trades,
+    apply_close,
+    newest_closed_at,
+    rebuild_window,
+    window_trade,
+)
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Client, DocumentSnapshot
@@ -27,6 +41,18 @@ if TYPE_CHECKING:
     from .result import WeightsResult
 
 CACHE_TTL_SECONDS_DEFAULT: Final = 300
+# A trigger rebuilds every window from the journal when they were last rebuilt longer ago than
+# this: it bounds how long a close lost by a run that crashed outright (no stale flag) stays
+# missing. 0 turns windows off: every recompute queries the journal.
+WINDOW_MAX_AGE_SECONDS_DEFAULT: Final = 3600
+# The weights document lists the closes applied since journal_as_of; after this many, the next
+# close rebuilds instead (which also bounds how long a lost close can stay missing).
+MAX_CLOSES_APPLIED: Final = 100
+CONFLICT_BACKOFF_SECONDS: Final = 0.01
+# Agent ids of the configs this instance has seen, so that the first read can fetch the right
+# windows along with the config (a miss costs one more batch get, nothing else).
+_agent_ids_seen: dict[str, tuple[str, ...]] = {}
+_AGENT_IDS_SEEN_LIMIT: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +71,8 @@ class Cause:
             cause["trade_id"] = self.trade_id
         if self.event_id is not None:
             cause["event_id"] = self.event_id
+        if self.commit_time is not None:
+            cause["commit_time"] = self.commit_time
         return cause
 
 
@@ -58,13 +86,15 @@ class EffectiveConfig:
 @dataclass(slots=True)
 class RunOutcome:
     """What a run did: `document` is the stored weights document (this run's or the one that
-    made the run unnecessary), as JSON-ready values."""
+    made the run unnecessary), as JSON-ready values. `path`: "window" when a close was applied
+    to its agent's window, "query" when windows were rebuilt from the journal."""
 
     status: str  # "written" | "superseded" | "skipped" | "cached"
     reason: str
     document: dict[str, Any] | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     agent_count: int = 0
+    path: str = ""
 
 
 def resolve_config(snapshot: DocumentSnapshot) -> EffectiveConfig:
@@ -81,70 +111,247 @@ def resolve_config(snapshot: DocumentSnapshot) -> EffectiveConfig:
         )
 
 
-def latest_closed_at(entries: list[JournalEntry]) -> dt.datetime | None:
-    moments = [e.data.get("closed_at") for e in entries]
-    return max((m for m in moments if isinstance(m, dt.datetime)), default=None)
-
-
 def recompute(
     db: Client,
     uid: str,
     cause: Cause,
     *,
     touched_agents: frozenset[str] | None = None,
+    closed_trade: JournalEntry | None = None,
     state: firestore_io.UserState | None = None,
+    window_max_age_seconds: int = WINDOW_MAX_AGE_SECONDS_DEFAULT,
 ) -> RunOutcome:
-    """Recompute the user's weights and store them unless a newer run already has. `state` is a
-    read_user_state() the caller already made (the callable, for its cache check)."""
+    """Recompute the user's weights and store them unless a newer run already has.
+
+    `closed_trade`: the trade a trigger saw become closed (its document after the write; the
+    commit time is cause.commit_time); any other journal change passes only `touched_agents`.
+    `state`: a read_user_state() the caller already made (the callable, for its cache check)."""
+    from google.api_core import exceptions
+
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    first_read_ns: int | None = None
+    for attempt in range(firestore_io.CAS_ATTEMPTS):
+        if attempt:
+            timings["conflicts"] = attempt
+        outcome, read_ns = _attempt(
+            db,
+            uid,
+            cause,
+            touched_agents,
+            closed_trade,
+            state,
+            window_max_age_seconds,
+            first_read_ns,
+            timings,
+        )
+        if outcome is not None:
+            timings["total"] = _elapsed_ms(started)
+            outcome.timings_ms = timings
+            return outcome
+        state = None  # another run stored first: read again, and redo against what it stored
+        first_read_ns = first_read_ns or read_ns
+        # Closes of one user arriving together all write the weights: spread their retries.
+        time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * (attempt + 1)))
+    raise exceptions.Aborted(
+        f"weights of {uid}: too much contention ({firestore_io.CAS_ATTEMPTS} attempts)"
+    )
+
+
+def _attempt(
+    db: Client,
+    uid: str,
+    cause: Cause,
+    touched_agents: frozenset[str] | None,
+    closed_trade: JournalEntry | None,
+    state: firestore_io.UserState | None,
+    window_max_age_seconds: int,
+    first_read_ns: int | None,
+    timings: dict[str, float],
+) -> tuple[RunOutcome | None, int]:
+    """One read-compute-write pass; (None, read time) when the write lost a race."""
     if state is None:
-        state = firestore_io.read_user_state(db, uid)
-        timings["read_state"] = _elapsed_ms(started)
+        mark = time.perf_counter()
+        guess = _agent_ids_seen.get(uid, DEFAULT_AGENT_IDS) if window_max_age_seconds > 0 else ()
+        state = firestore_io.read_user_state(db, uid, guess if cause.kind == "trade" else ())
+        timings["read_state"] = _elapsed_ms(mark)
+    read_ns = firestore_io.to_ns(state.read_time)
     stored = state.weights.to_dict() if state.weights.exists else None
 
     if stored is not None and cause.kind == "trade":
         covered = _already_covered(stored, cause)
         if covered is not None:
-            return RunOutcome("skipped", covered, to_json_ready(stored), timings)
+            return RunOutcome("skipped", covered, to_json_ready(stored)), read_ns
+    if stored is not None and first_read_ns is not None and cause.kind != "trade":
+        superseded = _journal_as_of_ns(stored)
+        if superseded is not None and superseded >= first_read_ns and not stored.get("stale"):
+            reason = (
+                f"a run that read the journal as of {stored['journal_as_of']} stored its "
+                "weights first"
+            )
+            return RunOutcome("superseded", reason, to_json_ready(stored)), read_ns
 
     effective = resolve_config(state.config)
     config = effective.config
+    _remember_agent_ids(uid, config.agent_ids)
     if touched_agents is not None and not touched_agents & set(config.agent_ids):
-        return RunOutcome(
-            "skipped",
-            f"trade of agent(s) {sorted(touched_agents)} not in agent_ids",
-            to_json_ready(stored) if stored else None,
-            timings,
+        reason = f"trade of agent(s) {sorted(touched_agents)} not in agent_ids"
+        return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
+
+    plan = _plan_windows(
+        db, uid, state, stored, config, cause, closed_trade, window_max_age_seconds, timings
+    )
+    if not plan.rebuild and plan.effect is CloseEffect.COVERED:
+        reason = "the agent's window already holds this close"
+        return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
+
+    windows = plan.windows
+    if plan.rebuild:
+        mark = time.perf_counter()
+        journals = firestore_io.query_agent_journals(
+            db, uid, config.agent_ids, config.lookback_trades, read_time=state.read_time
         )
+        for agent in config.agent_ids:
+            rebuilt = rebuild_window(agent, journals[agent], config.lookback_trades, read_ns)
+            plan.changed[agent] = windows[agent] = rebuilt
+        timings["read_journal"] = _elapsed_ms(mark)
 
     mark = time.perf_counter()
-    entries = firestore_io.read_agent_journals(
-        db, uid, config.agent_ids, config.lookback_trades, read_time=state.read_time
+    result = weights_from_selection(
+        {agent: agent_trades(window) for agent, window in windows.items()}, config
     )
-    timings["read_journal"] = _elapsed_ms(mark)
-    mark = time.perf_counter()
-    result = compute_weights(entries, config)
     timings["compute"] = _elapsed_ms(mark)
-
-    document = build_document(result, effective, cause, state.read_time, latest_closed_at(entries))
-    mark = time.perf_counter()
-    outcome = firestore_io.write_weights_if_newer(db, uid, document, state.read_time, state.weights)
-    timings["write"] = _elapsed_ms(mark)
-    timings["total"] = _elapsed_ms(started)
-
-    if outcome.superseded_by is not None:
-        return RunOutcome(
-            "superseded",
-            f"a run that read the journal as of {outcome.superseded_by['journal_as_of']} "
-            "stored its weights first",
-            to_json_ready(outcome.superseded_by),
-            timings,
-            len(config.agent_ids),
-        )
-    return RunOutcome(
-        "written", "recomputed", to_json_ready(document), timings, len(config.agent_ids)
+    journal_as_of = state.read_time if plan.rebuild or stored is None else stored["journal_as_of"]
+    document = build_document(
+        result, effective, cause, state.read_time, journal_as_of, newest_closed_at(windows.values())
     )
+    document["closes_applied"] = plan.closes_applied
+    mark = time.perf_counter()
+    try:
+        firestore_io.commit_run(db, uid, document, list(plan.changed.values()), state.weights)
+    except firestore_io.ConflictError:
+        return None, read_ns
+    timings["write"] = _elapsed_ms(mark)
+    if plan.rebuild:
+        path, reason = "query", f"windows rebuilt from the journal: {plan.why}"
+    elif plan.effect is CloseEffect.APPLIED:
+        path, reason = "window", "close applied to its agent's window"
+    else:
+        path, reason = "window", "close older than its agent's window: weights unchanged"
+    outcome = RunOutcome(
+        "written", reason, to_json_ready(document), agent_count=len(config.agent_ids), path=path
+    )
+    return outcome, read_ns
+
+
+@dataclass(slots=True)
+class WindowPlan:
+    """How a run gets its windows: `rebuild` all from the journal, or the stored ones with the
+    close applied (`changed`: the windows to store; `closes_applied`: the document's list)."""
+
+    rebuild: bool
+    windows: dict[str, AgentWindow]
+    changed: dict[str, AgentWindow]
+    closes_applied: list[dict[str, Any]]
+    effect: CloseEffect | None = None
+    why: str = ""
+
+
+def _plan_windows(
+    db: Client,
+    uid: str,
+    state: firestore_io.UserState,
+    stored: Mapping[str, Any] | None,
+    config: MaestroConfig,
+    cause: Cause,
+    closed_trade: JournalEntry | None,
+    window_max_age_seconds: int,
+    timings: dict[str, float],
+) -> WindowPlan:
+    """Apply a close to the stored windows when they can be trusted; otherwise rebuild them all.
+    A rebuild is always of every agent, so that every window and the weights document share one
+    watermark (journal_as_of) and clients can tell exactly what a version reflects."""
+
+    def rebuild(why: str) -> WindowPlan:
+        return WindowPlan(True, {}, {}, [], why=why)
+
+    if cause.kind != "trade":
+        return rebuild("a recompute from the callable reads the journal")
+    if window_max_age_seconds <= 0:
+        return rebuild("windows are turned off (MAESTRO_WINDOW_MAX_AGE_SECONDS=0)")
+    if closed_trade is None or cause.commit_time is None:
+        return rebuild("a closed trade was deleted, reopened or edited")
+    if stored is None:
+        return rebuild("first weights of this user")
+    distrust = _windows_distrusted(
+        stored, firestore_io.to_ns(state.read_time), window_max_age_seconds
+    )
+    if distrust:
+        return rebuild(distrust)
+    closes_applied = [dict(item) for item in stored.get("closes_applied") or []]
+    if len(closes_applied) >= MAX_CLOSES_APPLIED:
+        return rebuild(f"{MAX_CLOSES_APPLIED} closes applied since the last rebuild")
+
+    snapshots = dict(state.windows)
+    missing = [agent for agent in config.agent_ids if agent not in snapshots]
+    if missing:
+        mark = time.perf_counter()
+        snapshots.update(firestore_io.read_windows(db, uid, missing, state.read_time))
+        timings["read_windows"] = _elapsed_ms(mark)
+    as_of_ns = firestore_io.to_ns(stored["journal_as_of"])
+    windows: dict[str, AgentWindow] = {}
+    for agent in config.agent_ids:
+        window = firestore_io.load_window(snapshots[agent], agent)
+        if (
+            window is None
+            or window.lookback_trades != config.lookback_trades
+            or window.as_of_ns != as_of_ns
+        ):
+            return rebuild(f"the window of {agent} is missing or out of date")
+        windows[agent] = window
+
+    close_agent = closed_trade.data.get("agent_id")
+    trade = window_trade(closed_trade, firestore_io.to_ns(cause.commit_time))
+    if not isinstance(close_agent, str) or close_agent not in windows or trade is None:
+        # Rare (an open trade of a configured agent closed under another agent): play safe.
+        return rebuild("a close outside the configured agents touched a configured one")
+    effect, updated = apply_close(windows[close_agent], trade)
+    if effect is CloseEffect.NEEDS_REBUILD:
+        return rebuild(f"an earlier close of {trade.trade_id} left the window of {close_agent}")
+    plan = WindowPlan(False, windows, {}, closes_applied, effect=effect)
+    if effect is CloseEffect.APPLIED:
+        plan.changed[close_agent] = windows[close_agent] = updated
+    if effect is not CloseEffect.COVERED:  # listed even when older than the window: reflected
+        closes_applied.append({"trade_id": trade.trade_id, "commit_time": cause.commit_time})
+    return plan
+
+
+def _windows_distrusted(stored: Mapping[str, Any], read_ns: int, max_age_seconds: int) -> str:
+    """Why the stored windows may not be used, or "": the weights built from them are flagged
+    stale (a failed run may have lost a close), or come from another engine version, or the
+    windows were rebuilt from the journal too long ago."""
+    if stored.get("stale"):
+        return "the stored weights are flagged stale"
+    if stored.get("engine_version") != ENGINE_VERSION:
+        return "the stored weights come from another engine version"
+    as_of_ns = _journal_as_of_ns(stored)
+    if as_of_ns is None or read_ns - as_of_ns > max_age_seconds * 1_000_000_000:
+        return f"windows older than {max_age_seconds} s"
+    return ""
+
+
+def _journal_as_of_ns(stored: Mapping[str, Any]) -> int | None:
+    as_of = stored.get("journal_as_of")
+    return firestore_io.to_ns(as_of) if isinstance(as_of, dt.datetime) else None
+
+
+def _remember_agent_ids(uid: str, agent_ids: tuple[str, ...]) -> None:
+    if agent_ids == DEFAULT_AGENT_IDS:
+        _agent_ids_seen.pop(uid, None)
+        return
+    if len(_agent_ids_seen) >= _AGENT_IDS_SEEN_LIMIT:
+        _agent_ids_seen.clear()  # a bounded memo, not a cache that must stay warm
+    _agent_ids_seen[uid] = agent_ids
 
 
 def _already_covered(stored: Mapping[str, Any], cause: Cause) -> str | None:
@@ -155,11 +362,11 @@ def _already_covered(stored: Mapping[str, Any], cause: Cause) -> str | None:
         and stored_cause.get("event_id") == cause.event_id
     ):
         return "duplicate delivery of the event that produced the stored weights"
-    as_of = stored.get("journal_as_of")
+    as_of_ns = _journal_as_of_ns(stored)
     if (
         cause.commit_time is not None
-        and isinstance(as_of, dt.datetime)
-        and as_of >= cause.commit_time
+        and as_of_ns is not None
+        and as_of_ns >= firestore_io.to_ns(cause.commit_time)
         and not stored.get("stale")
     ):
         return "stored weights already cover this write (journal_as_of >= its commit time)"
@@ -170,24 +377,43 @@ def build_document(
     result: WeightsResult,
     effective: EffectiveConfig,
     cause: Cause,
+    computed_at: dt.datetime,
     journal_as_of: dt.datetime,
     newest_closed_at: dt.datetime | None,
 ) -> dict[str, Any]:
     """The weights document: the CLI's --json payload plus provenance.
 
-    computed_at is server time: the instant the run read its inputs (journal_as_of), known before
-    the write, so the callable returns exactly what it stores without reading it back."""
+    computed_at is server time: the instant the run read its inputs, known before the write, so
+    the callable returns exactly what it stores without reading it back. journal_as_of: every
+    journal write committed at or before it is reflected (the oldest window's rebuild); closes
+    committed after it were applied one by one, the latest being `cause`."""
     payload = result.to_json_dict()
     return {
         **payload,
         "config_source": effective.source,
         "cause": cause.to_document(),
-        "computed_at": journal_as_of,
+        "computed_at": computed_at,
         "journal_as_of": journal_as_of,
         "latest_closed_at": newest_closed_at,
         "engine_version": ENGINE_VERSION,
         "stale": False,
     }
+
+
+def reflects_write(document: Mapping[str, Any], trade_id: str, commit_time: dt.datetime) -> bool:
+    """Whether a weights document reflects the journal write of `trade_id` committed at
+    `commit_time`: journal_as_of covers it, or it is one of the closes applied since. (Versions
+    only accumulate: whatever one reflects, the later ones reflect too.)"""
+    as_of = document.get("journal_as_of")
+    if isinstance(as_of, dt.datetime) and as_of >= commit_time:
+        return True
+    return any(
+        isinstance(item, Mapping)
+        and item.get("trade_id") == trade_id
+        and isinstance(item.get("commit_time"), dt.datetime)
+        and item["commit_time"] >= commit_time
+        for item in document.get("closes_applied") or []
+    )
 
 
 def cached_document(

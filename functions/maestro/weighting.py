@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Final
 
 from .config import WEIGHT_DECIMAL_PLACES, MaestroConfig
-from .journal import JournalEntry, Rejection, select_agent_trades
+from .journal import AgentTrades, JournalEntry, Rejection, select_agent_trades
 from .result import AgentResult, WeightReason, WeightsResult
 
 # 50 significant digits inside the computation (the requirement is at least 28); results are
@@ -166,6 +166,15 @@ def compute_weights(entries: Iterable[JournalEntry], config: MaestroConfig) -> W
     """
     with localcontext(ENGINE_CONTEXT):
         selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
+        return weights_from_selection(selected, config)
+
+
+def weights_from_selection(
+    selected: Mapping[str, AgentTrades], config: MaestroConfig
+) -> WeightsResult:
+    """The engine from each agent's selected trades on (what compute_weights does after the
+    selection; the rolling windows of Cloud Functions runs hold exactly that selection)."""
+    with localcontext(ENGINE_CONTEXT):
         rf_daily = risk_free_rate_daily_pct(config.risk_free_rate)
         stats = {
             agent: agent_statistics(selected[agent].returns_pct, rf_daily)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .harness import ROOT, Suite, trade
+from .harness import ROOT, Suite, reflects, trade
 
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 WRITERS = 16
@@ -79,9 +79,7 @@ def run_burst(
         def record(snapshots: list[Any], _changes: Any, _read_time: Any) -> None:
             received = time.time()
             with lock:
-                versions[uid].extend(
-                    (received, s.get("journal_as_of")) for s in snapshots if s.exists
-                )
+                versions[uid].extend((received, s.to_dict()) for s in snapshots if s.exists)
 
         return suite.db.document(f"users/{uid}/maestro/weights").on_snapshot(record)
 
@@ -90,31 +88,27 @@ def run_burst(
         raise RuntimeError(f"{log_path} is missing: run the suite from the project root")
     log_offset = log_path.stat().st_size
     watches = [listener(uid) for uid in uids]
-    commits: list[tuple[str, Any]] = []
+    commits: list[tuple[str, str, Any]] = []
     try:
         started = time.perf_counter()
 
-        def close(item: tuple[str, str, dict[str, Any]]) -> tuple[str, Any]:
+        def close(item: tuple[str, str, dict[str, Any]]) -> tuple[str, str, Any]:
             uid, trade_id, data = item
-            return uid, suite.journal(uid).document(trade_id).set(data).update_time
+            return uid, trade_id, suite.journal(uid).document(trade_id).set(data).update_time
 
         with ThreadPoolExecutor(max_workers=WRITERS) as writers:
             commits = list(writers.map(close, plan))
         write_seconds = time.perf_counter() - started
 
-        last_commit: dict[str, Any] = {}
-        for uid, commit in commits:
-            last_commit[uid] = max(commit, last_commit.get(uid, commit))
-
         def drained() -> bool:
+            # Each weights version reflects everything the ones before it did (the watermark
+            # only grows; closes_applied only grows until a rebuild moves the watermark past it).
             with lock:
-                return all(
-                    any(
-                        as_of is not None and as_of >= last_commit[uid]
-                        for _, as_of in versions[uid]
-                    )
-                    for uid in uids
-                )
+                latest = {uid: versions[uid][-1][1] for uid in uids if versions[uid]}
+            return all(
+                uid in latest and reflects(latest[uid], trade_id, commit)
+                for uid, trade_id, commit in commits
+            )
 
         deadline = time.monotonic() + timeout
         while not drained():
@@ -128,11 +122,11 @@ def run_burst(
 
     latencies = []
     with lock:
-        for uid, commit in commits:
+        for uid, trade_id, commit in commits:
             reflected = min(
                 received
-                for received, as_of in versions[uid]
-                if as_of is not None and as_of >= commit
+                for received, document in versions[uid]
+                if reflects(document, trade_id, commit)
             )
             latencies.append((reflected - commit.timestamp()) * 1000)
 

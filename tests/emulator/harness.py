@@ -24,6 +24,7 @@ from google.events.cloud.firestore import DocumentEventData
 
 from maestro.config import MaestroConfig
 from maestro.journal import JournalEntry
+from maestro.service import reflects_write as reflects
 from maestro.weighting import compute_weights
 
 T = TypeVar("T")
@@ -161,6 +162,12 @@ class Suite:
 
         return wait_until(ready, timeout)
 
+    def wait_reflected(
+        self, uid: str, trade_id: str, commit: dt.datetime, timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """The first weights version that reflects the write of `trade_id` committed at `commit`."""
+        return self.wait_for_weights(uid, lambda doc: reflects(doc, trade_id, commit), timeout)
+
     def offline_weights(self, uid: str, config: MaestroConfig | None = None) -> dict[str, str]:
         """The engine run offline on the user's whole journal as it is now."""
         entries = [
@@ -256,15 +263,18 @@ def trade(
 
 
 def seed_journal(
-    suite: Suite, uid: str, trades: dict[str, dict[str, Any]]
+    suite: Suite, uid: str, trades: dict[str, dict[str, Any]], *, wait: bool = True
 ) -> dict[str, Any] | None:
-    """Write trades in one batch (one commit time) and, when any is closed, wait until the
-    trigger's weights cover that commit. Returns the settled weights document."""
+    """Write trades in one batch (one commit time) and, when any is closed (and `wait`), wait
+    until the trigger's weights reflect every close. Returns the settled weights document."""
     batch = suite.db.batch()
     for trade_id, data in trades.items():
         batch.set(suite.journal(uid).document(trade_id), data)
     results = batch.commit()
-    if not any(data.get("closed_at") is not None for data in trades.values()):
+    if not wait or not any(data.get("closed_at") is not None for data in trades.values()):
         return None
     commit_time = results[0].update_time
-    return suite.wait_for_weights(uid, lambda doc: doc["journal_as_of"] >= commit_time)
+    closes = [trade_id for trade_id, data in trades.items() if data.get("closed_at") is not None]
+    return suite.wait_for_weights(
+        uid, lambda doc: all(reflects(doc, trade_id, commit_time) for trade_id in closes)
+    )

@@ -36,9 +36,7 @@ def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:
     close = {"closed_at": dt.datetime(2026, 11, 2, 16, 0, tzinfo=dt.UTC), "realized_pnl": "25.00"}
     written = suite.journal(user.uid).document("open1").update(close)
 
-    document = suite.wait_for_weights(
-        user.uid, lambda doc: doc["journal_as_of"] >= written.update_time
-    )
+    document = suite.wait_reflected(user.uid, "open1", written.update_time)
 
     assert document["weights"] == suite.offline_weights(user.uid)
     assert document["cause"]["kind"] == "trade" and document["cause"]["trade_id"] == "open1"
@@ -48,7 +46,12 @@ def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:
     assert document["config_source"] == "defaults"
     assert document["latest_closed_at"] == close["closed_at"]
     assert document["stale"] is False
-    assert document["computed_at"] == document["journal_as_of"] >= written.update_time
+    # Applied to the agent's rolling window, without reading the journal: the watermark stays
+    # at the seed's rebuild and the close is listed as applied since.
+    assert document["computed_at"] >= written.update_time > document["journal_as_of"]
+    assert document["closes_applied"] == [{"trade_id": "open1", "commit_time": written.update_time}]
+    window = suite.db.document(f"users/{user.uid}/maestro/window_WhaleFlowAgent").get()
+    assert window.get("trade_count") == 4 and '"open1"' in window.get("trades")
 
 
 def test_open_trade_and_note_writes_do_not_recompute(suite: Suite) -> None:
@@ -71,7 +74,7 @@ def test_open_trade_and_note_writes_do_not_recompute(suite: Suite) -> None:
         journal.document("w1").update({"note": "scaled out early"})  # not a field weights use
         journal.document("open2").update({"symbol": "QQQ"})  # still open
         closing = journal.document("g2").set(trade("GammaScalper", 10, "3.00"))
-        suite.wait_for_weights(user.uid, lambda doc: doc["journal_as_of"] >= closing.update_time)
+        suite.wait_reflected(user.uid, "g2", closing.update_time)
         wait_until(lambda: any(v["cause"].get("trade_id") == "g2" for v in versions), 10)
     finally:
         watch.unsubscribe()
@@ -104,9 +107,7 @@ def test_a_duplicate_delivery_is_harmless(suite: Suite) -> None:
     before = ref.get()
     ref.update({"closed_at": dt.datetime(2026, 11, 2, 16, 0, tzinfo=dt.UTC), "realized_pnl": "4"})
     after = ref.get()
-    settled = suite.wait_for_weights(
-        user.uid, lambda doc: doc["journal_as_of"] >= after.update_time
-    )
+    settled = suite.wait_reflected(user.uid, "open1", after.update_time)
 
     # The close delivered twice more, as Firestore may: the document does not change at all.
     close_event = str(uuid.uuid4())
@@ -192,9 +193,7 @@ def test_a_config_is_saved_and_used_by_the_next_trigger_run(suite: Suite) -> Non
     assert saved is not None and saved["lookback_trades"] == 2
 
     written = suite.journal(user.uid).document("w4").set(trade("WhaleFlowAgent", 20, "9.00"))
-    document = suite.wait_for_weights(
-        user.uid, lambda doc: doc["journal_as_of"] >= written.update_time
-    )
+    document = suite.wait_reflected(user.uid, "w4", written.update_time)
     assert set(document["weights"]) == {"WhaleFlowAgent", "SentimentAgent"}
     assert document["agents"]["WhaleFlowAgent"]["trades_used"] == 2
     assert document["weights"] == suite.offline_weights(user.uid, effective)

@@ -36,6 +36,14 @@ def maestro_docs(suite: Suite, uid: str) -> list[str]:
     return [snap.id for snap in suite.db.collection(f"users/{uid}/maestro").stream()]
 
 
+def window_docs(suite: Suite, uid: str) -> dict[str, dict[str, Any]]:
+    return {
+        snap.id: snap.to_dict() or {}
+        for snap in suite.db.collection(f"users/{uid}/maestro").stream()
+        if snap.id.startswith("window_")
+    }
+
+
 # --- 3. malformed journal documents ---------------------------------------------------------
 
 
@@ -239,7 +247,7 @@ FAULTS = [
 ]
 
 
-@pytest.mark.parametrize("where", ["_get_all", "_run_query", "_update"])
+@pytest.mark.parametrize("where", ["_get_all", "_run_query", "_commit"])
 @pytest.mark.parametrize(("error", "http_status", "code"), FAULTS, ids=[f[2] for f in FAULTS])
 def test_persistent_faults_reach_the_caller_as_the_matching_error(
     suite: Suite,
@@ -251,6 +259,7 @@ def test_persistent_faults_reach_the_caller_as_the_matching_error(
 ) -> None:
     user = suite.create_user()
     before = seed_two_closes(suite, user.uid)
+    windows_before = window_docs(suite, user.uid)
     faults = Faults(monkeypatch, where, error, times=None)
 
     status, body = call_callable({"force": True}, user.id_token)
@@ -264,6 +273,7 @@ def test_persistent_faults_reach_the_caller_as_the_matching_error(
     rpcs = len(MaestroConfig().agent_ids) if where == "_run_query" else 1
     assert per_rpc <= faults.calls <= per_rpc * rpcs
     assert suite.weights_doc(user.uid) == before  # nothing partial, nothing mixed
+    assert window_docs(suite, user.uid) == windows_before
 
     monkeypatch.undo()
     status, body = call_callable({"force": True}, user.id_token)  # the next call recovers
@@ -292,7 +302,7 @@ def test_an_older_recompute_finishing_last_does_not_overwrite_a_newer_one(
     user = suite.create_user()
     seed_two_closes(suite, user.uid)
     has_read, release = threading.Event(), threading.Event()
-    original = firestore_io.read_agent_journals
+    original = firestore_io.query_agent_journals
 
     def slow_read(*args: Any, **kwargs: Any) -> Any:
         entries = original(*args, **kwargs)
@@ -300,7 +310,7 @@ def test_an_older_recompute_finishing_last_does_not_overwrite_a_newer_one(
         assert release.wait(30)  # the injected delay: held until the newer run has written
         return entries
 
-    monkeypatch.setattr(firestore_io, "read_agent_journals", slow_read)
+    monkeypatch.setattr(firestore_io, "query_agent_journals", slow_read)
     outcome: dict[str, service.RunOutcome] = {}
     older = threading.Thread(
         target=lambda: outcome.setdefault(
@@ -312,16 +322,18 @@ def test_an_older_recompute_finishing_last_does_not_overwrite_a_newer_one(
 
     # Meanwhile a trade closes and the emulator's trigger (another process) stores newer weights.
     written = suite.journal(user.uid).document("w3").set(trade("WhaleFlowAgent", 3, "-9"))
-    newer = suite.wait_for_weights(
-        user.uid, lambda doc: doc["journal_as_of"] >= written.update_time
-    )
+    newer = suite.wait_reflected(user.uid, "w3", written.update_time)
     release.set()
     older.join(30)
 
-    assert outcome["older"].status == "superseded"
-    assert suite.weights_doc(user.uid) == newer
-    assert newer["weights"] == suite.offline_weights(user.uid)
-    assert newer["agents"]["WhaleFlowAgent"]["trades_used"] == 3
+    # The older run's guarded write failed; it read again and recomputed from the newer state
+    # instead of storing weights without w3.
+    assert outcome["older"].status == "written"
+    assert outcome["older"].timings_ms["conflicts"] == 1
+    final = suite.weights_doc(user.uid)
+    assert final is not None and final["journal_as_of"] > newer["computed_at"]
+    assert final["weights"] == suite.offline_weights(user.uid)
+    assert final["agents"]["WhaleFlowAgent"]["trades_used"] == 3
 
 
 # --- 8. recovery after a failed trigger run -----------------------------------------------------
@@ -340,7 +352,8 @@ def test_a_failed_trigger_run_is_flagged_and_the_callable_recovers(
     finally:
         suite.background_triggers(True)
     after = ref.get()
-    Faults(monkeypatch, "_run_query", exceptions.ServiceUnavailable("down"), times=None)
+    # The close goes to its agent's window (no journal query): the atomic write is what fails.
+    Faults(monkeypatch, "_commit", exceptions.ServiceUnavailable("down"), times=None)
     with pytest.raises(https_fn.HttpsError) as failed:
         run_trigger(suite.project, user.uid, "w3", None, after)
     assert failed.value.code is https_fn.FunctionsErrorCode.UNAVAILABLE
@@ -369,13 +382,11 @@ def test_config_from_the_callable_applies_to_the_next_trigger_run(suite: Suite) 
     status, _ = suite.call({"config": {"enforce_performance": True}}, token=user.id_token)
     assert status == 200
     written = suite.journal(user.uid).document("w3").set(trade("WhaleFlowAgent", 3, "4"))
-    document = suite.wait_for_weights(
-        user.uid, lambda doc: doc["journal_as_of"] >= written.update_time
-    )
+    document = suite.wait_reflected(user.uid, "w3", written.update_time)
     assert document["config"]["enforce_performance"] is True
     assert document["weights"]["GammaScalper"] == "0"
     assert document["weights"] == suite.offline_weights(
         user.uid, MaestroConfig(enforce_performance=True)
     )
     assert wait_until(lambda: suite.weights_doc(user.uid), 5)["cause"]["trade_id"] == "w3"
-    assert dt.datetime.now(dt.UTC) - document["journal_as_of"] < dt.timedelta(minutes=5)
+    assert dt.datetime.now(dt.UTC) - document["computed_at"] < dt.timedelta(minutes=5)

@@ -1,0 +1,183 @@
+"""Rolling windows on the emulator: closes applied to them give the weights a full recompute
+gives, whatever the order and repetition of their events; every other change, a stale flag, a
+damaged window and the bound on closes applied rebuild them from the journal."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from maestro import firestore_io, service
+from maestro.config import MaestroConfig
+from maestro.journal import JournalEntry
+
+from .harness import Suite, User, seed_journal, trade, wait_until
+from .inprocess import run_trigger
+
+AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
+PNLS = ("4", "-2", "7.5", "1", "-3", "2.25", "6", "-1.5")
+
+
+def seeded_user(suite: Suite, *, quiet: bool = False) -> tuple[User, dict[str, Any]]:
+    """A user with 3 closed trades per agent and the weights for them. quiet: written with
+    triggers off and computed by the callable, so that no trigger run is still under way."""
+    user = suite.create_user()
+    journal = {
+        f"s-{agent}-{i}": trade(agent, i * 4 + a, PNLS[(i + a) % len(PNLS)])
+        for a, agent in enumerate(AGENTS)
+        for i in range(3)
+    }
+    settled: dict[str, Any] | None
+    if quiet:
+        suite.background_triggers(False)
+        try:
+            seed_journal(suite, user.uid, journal, wait=False)
+        finally:
+            suite.background_triggers(True)
+        forced_recompute(suite, user)
+        settled = suite.weights_doc(user.uid)
+    else:
+        settled = seed_journal(suite, user.uid, journal)
+    assert settled is not None and settled["closes_applied"] == []
+    return user, settled
+
+
+def forced_recompute(suite: Suite, user: User) -> dict[str, Any]:
+    status, body = suite.call({"force": True}, token=user.id_token)
+    assert status == 200, body
+    return body["result"]  # type: ignore[no-any-return]
+
+
+def close_in_process(suite: Suite, uid: str, trade_id: str, data: dict[str, Any]) -> Any:
+    """Write a close with background triggers off; return its snapshot, for run_trigger."""
+    suite.background_triggers(False)
+    try:
+        suite.journal(uid).document(trade_id).set(data)
+    finally:
+        suite.background_triggers(True)
+    return suite.journal(uid).document(trade_id).get()
+
+
+def run_close(suite: Suite, uid: str, after: Any) -> service.RunOutcome:
+    """The service as the trigger calls it for a close, returning what the run did."""
+    cause = service.Cause("trade", after.id, str(uuid.uuid4()), after.update_time)
+    return service.recompute(
+        suite.db,
+        uid,
+        cause,
+        touched_agents=frozenset({after.get("agent_id")}),
+        closed_trade=JournalEntry(after.id, after.to_dict()),
+    )
+
+
+def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: Suite) -> None:
+    user, _ = seeded_user(suite)
+    # A short lookback, so that closes push trades out and a backdated close falls outside.
+    status, body = suite.call({"config": {"lookback_trades": 3}}, token=user.id_token)
+    assert status == 200
+    rebuilt_at = body["result"]["journal_as_of"]
+    closes = [
+        ("n1", trade("WhaleFlowAgent", 100, "9")),
+        ("n2", trade("SentimentAgent", 101, "-4")),
+        ("old", trade("GammaScalper", -50, "30")),  # older than the agent's last 3: no effect
+        ("bad", {**trade("WhaleFlowAgent", 102, "1"), "quantity": "lots"}),  # rejected, counted
+        ("n3", trade("SectorRotation", 103, "0.5")),
+    ]
+    for trade_id, data in closes:
+        written = suite.journal(user.uid).document(trade_id).set(data)
+        document = suite.wait_reflected(user.uid, trade_id, written.update_time)
+
+    config = MaestroConfig(lookback_trades=3)
+    assert document["weights"] == suite.offline_weights(user.uid, config)
+    assert [c["trade_id"] for c in document["closes_applied"]] == [c[0] for c in closes]
+    assert document["journal_as_of"].isoformat() == rebuilt_at  # no journal read since
+    assert document["agents"]["WhaleFlowAgent"]["rejection_reasons"] == {"quantity_invalid": 1}
+    full = forced_recompute(suite, user)
+    assert full["weights"] == document["weights"] and full["agents"] == document["agents"]
+    assert full["closes_applied"] == [] and full["journal_as_of"] > rebuilt_at
+
+
+def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Suite) -> None:
+    user, settled = seeded_user(suite)
+    snapshots = [
+        close_in_process(suite, user.uid, f"c{i}", trade("GammaScalper", 200 + i, PNLS[i]))
+        for i in range(3)
+    ]
+    for index in (2, 0, 2, 1, 0):  # newest first, then older ones, two of them twice
+        run_trigger(suite.project, user.uid, f"c{index}", None, snapshots[index])
+    document = suite.weights_doc(user.uid)
+    assert document is not None
+    assert document["weights"] == suite.offline_weights(user.uid)
+    assert [c["trade_id"] for c in document["closes_applied"]] == ["c2", "c0", "c1"]
+    assert document["journal_as_of"] == settled["journal_as_of"]
+
+    # A delete is not a close: it rebuilds every window from the journal.
+    suite.journal(user.uid).document("c1").delete()
+    rebuilt = suite.wait_for_weights(user.uid, lambda doc: doc["closes_applied"] == [])
+    assert rebuilt["cause"]["trade_id"] == "c1" and "commit_time" not in rebuilt["cause"]
+    assert rebuilt["journal_as_of"] > document["computed_at"]
+    assert rebuilt["weights"] == suite.offline_weights(user.uid)
+
+
+def test_a_close_applied_twice_leaves_the_document_untouched(suite: Suite) -> None:
+    user, _ = seeded_user(suite, quiet=True)
+    after = close_in_process(suite, user.uid, "once", trade("SentimentAgent", 300, "5"))
+    first = run_close(suite, user.uid, after)
+    assert (first.status, first.path) == ("written", "window")
+    stored = suite.weights_doc(user.uid)
+    again = run_close(suite, user.uid, after)
+    assert again.status == "skipped" and "already holds" in again.reason
+    assert suite.weights_doc(user.uid) == stored
+
+
+@pytest.mark.parametrize("damage", ["stale", "window", "lookback", "bound"])
+def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    user, settled = seeded_user(suite, quiet=True)
+    if damage == "stale":  # a failed run may have lost a close
+        firestore_io.mark_weights_stale(suite.db, user.uid, "test")
+    elif damage == "window":  # a damaged window document
+        window = suite.db.document(f"users/{user.uid}/maestro/window_GammaScalper")
+        window.update({"trades": "[[not json"})
+    elif damage == "lookback":  # a config changed by hand, behind the callable's back
+        suite.db.document(f"users/{user.uid}/maestro/config").set({"lookback_trades": 2})
+    else:  # the bound on closes listed in the document
+        monkeypatch.setattr(service, "MAX_CLOSES_APPLIED", 1)
+        first = close_in_process(suite, user.uid, "first", trade("GammaScalper", 399, "1"))
+        assert run_close(suite, user.uid, first).path == "window"
+
+    after = close_in_process(suite, user.uid, "next", trade("GammaScalper", 400, "3"))
+    outcome = run_close(suite, user.uid, after)
+
+    assert (outcome.status, outcome.path) == ("written", "query"), outcome.reason
+    document = suite.weights_doc(user.uid)
+    assert document is not None and document["closes_applied"] == []
+    assert document["journal_as_of"] >= after.update_time > settled["journal_as_of"]
+    assert document["stale"] is False
+    config = MaestroConfig(lookback_trades=2) if damage == "lookback" else None
+    assert document["weights"] == suite.offline_weights(user.uid, config)
+    # The next close goes through the rebuilt windows again.
+    later = close_in_process(suite, user.uid, "later", trade("GammaScalper", 401, "-1"))
+    if damage != "bound":
+        assert run_close(suite, user.uid, later).path == "window"
+
+
+def test_windows_turned_off_read_the_journal_on_every_close(suite: Suite) -> None:
+    user, _ = seeded_user(suite, quiet=True)
+    after = close_in_process(suite, user.uid, "q", trade("WhaleFlowAgent", 500, "2"))
+    cause = service.Cause("trade", "q", str(uuid.uuid4()), after.update_time)
+    outcome = service.recompute(
+        suite.db,
+        user.uid,
+        cause,
+        closed_trade=JournalEntry("q", after.to_dict()),
+        window_max_age_seconds=0,
+    )
+    assert (outcome.status, outcome.path) == ("written", "query")
+    assert "turned off" in outcome.reason
+    assert wait_until(lambda: suite.weights_doc(user.uid), 5)["weights"] == suite.offline_weights(
+        user.uid
+    )
