@@ -150,16 +150,21 @@ def logged_runs(uid: str, offset: int, expected: int) -> dict[str, Any]:
         with DEBUG_LOG.open(encoding="utf-8", errors="replace") as log:
             log.seek(offset)
             for line in log:
-                if uid not in line or '"message": "maestro weights"' not in line:
+                if uid not in line or (
+                    '"message": "maestro weights"' not in line
+                    and '"message": "baseline run"' not in line
+                ):
                     continue
                 try:
                     # the debug log appends its own metadata after the function's JSON line
                     entry, _ = json.JSONDecoder().raw_decode(line[line.find("{") :])
                 except ValueError:
                     continue
-                if entry.get("status") == "written":
+                if entry.get("message") == "baseline run":
+                    by_path.setdefault("baseline", []).append(entry["timings_ms"])
+                elif entry.get("status") == "written":
                     by_path.setdefault(entry.get("path", "?"), []).append(entry["timings_ms"])
-        if sum(map(len, by_path.values())) >= expected or time.monotonic() > deadline:
+        if sum(map(len, by_path.values())) >= 2 * expected or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     summary: dict[str, Any] = {}
@@ -169,10 +174,12 @@ def logged_runs(uid: str, offset: int, expected: int) -> dict[str, Any]:
             "runs": len(timings),
             **{
                 step: {
-                    "median_ms": summarize([t[step] for t in timings if step in t])["median_ms"],
-                    "p95_ms": summarize([t[step] for t in timings if step in t])["p95_ms"],
+                    "runs": len(values),
+                    "median_ms": summarize(values)["median_ms"],
+                    "p95_ms": summarize(values)["p95_ms"],
                 }
                 for step in steps
+                if (values := [t[step] for t in timings if step in t])
             },
         }
     return summary

@@ -115,30 +115,24 @@ def window_ref(db: Client, uid: str, agent_id: str) -> DocumentReference:
 
 @dataclass(frozen=True, slots=True)
 class UserState:
-    """The user's stored weights, config and the windows asked for, read together at one instant
-    (`read_time`)."""
+    """The user's stored weights and config, read together at one instant (`read_time`)."""
 
     weights: DocumentSnapshot
     config: DocumentSnapshot
     read_time: dt.datetime
-    windows: Mapping[str, DocumentSnapshot]
 
 
-def read_user_state(db: Client, uid: str, window_agent_ids: Sequence[str] = ()) -> UserState:
-    """Weights, config and the windows of `window_agent_ids` in one consistent read (one RPC).
-    Its read_time is the run's watermark: every journal write committed before it is visible to
-    the queries that follow."""
+def read_user_state(db: Client, uid: str) -> UserState:
+    """Weights and config in one consistent read. Its read_time is the journal watermark of the
+    run: every journal write committed before it is visible to the queries that follow."""
 
     def read() -> UserState:
-        refs = [weights_ref(db, uid), config_ref(db, uid)]
-        refs += [window_ref(db, uid, agent_id) for agent_id in window_agent_ids]
-        snapshots = {snap.reference.id: snap for snap in _get_all(db, refs)}
-        weights, config = snapshots[WEIGHTS_DOC], snapshots[CONFIG_DOC]
-        windows = {
-            agent_id: snapshots[ref.id]
-            for agent_id, ref in zip(window_agent_ids, refs[2:], strict=True)
+        snapshots = {
+            snap.reference.id: snap
+            for snap in _get_all(db, [weights_ref(db, uid), config_ref(db, uid)])
         }
-        return UserState(weights, config, weights.read_time, windows)
+        weights, config = snapshots[WEIGHTS_DOC], snapshots[CONFIG_DOC]
+        return UserState(weights=weights, config=config, read_time=weights.read_time)
 
     return with_retries(read)
 
@@ -146,7 +140,7 @@ def read_user_state(db: Client, uid: str, window_agent_ids: Sequence[str] = ()) 
 def read_windows(
     db: Client, uid: str, agent_ids: Sequence[str], read_time: dt.datetime
 ) -> dict[str, DocumentSnapshot]:
-    """Windows the state read did not include, at that read's instant."""
+    """The agents' stored windows, at the instant of the run's state read."""
     refs = [window_ref(db, uid, agent_id) for agent_id in agent_ids]
     snapshots = with_retries(lambda: _get_all(db, refs, read_time))
     by_id = {snap.reference.id: snap for snap in snapshots}

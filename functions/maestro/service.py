@@ -1,35 +1,41 @@
 """recompute(): the one path from a user's journal in Firestore to users/{uid}/maestro/weights.
 
 The callable, the trigger and the orchestrator all come through here. The order of a run:
-1. read the stored weights, the config and the agents' rolling windows together, in one RPC;
-   that read's time is the run's watermark (everything committed before it is visible to what
-   follows);
-2. skip when the stored weights already cover this trigger event;
-3. a close: apply it to its agent's window (window.py), no journal read at all. Otherwise (the
-   callable, a delete, an edit, a reopening, a missing or outdated window, stale weights), query
-   the agents concerned at the watermark and rebuild their windows;
-4. compute the weights from the windows, and store them with the changed windows in one atomic
-   write, only if the weights document is still the version read in 1; else read again and redo.
+1. read the stored weights and config together (one RPC); that read's time is the run's
+   watermark (everything committed before it is visible to what follows);
+2. skip when the stored weights already reflect this trigger event;
+3. a close: take the agents' rolling windows (window.py) as stored at the last rebuild (from this
+   instance's memory when it has seen them), replay the closes applied since (the weights
+   document's window_log) and apply this one: no journal read at all. Otherwise (the callable,
+   a delete, an edit, a reopening, stale weights, damaged or old windows), query every agent at
+   the watermark and rebuild the windows;
+4. compute the weights, and store them (with the windows, after a rebuild) in one atomic write,
+   only if the weights document is still the version read in 1; else read again and redo.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from . import ENGINE_VERSION, firestore_io
-from .config import DEFAULT_AGENT_IDS, FIELD_NAMES, ConfigError, MaestroConfig
+from .config import FIELD_NAMES, ConfigError, MaestroConfig
 from .journal import JournalEntry
 from .weighting import weights_from_selection
 from .window import (
     AgentWindow,
     CloseEffect,
+    WindowError,
+    WindowTrade,
     agent_trades,
     apply_close,
+    decode_log,
+    encode_log,
     newest_closed_at,
     rebuild_window,
     window_trade,
@@ -45,14 +51,41 @@ CACHE_TTL_SECONDS_DEFAULT: Final = 300
 # this: it bounds how long a close lost by a run that crashed outright (no stale flag) stays
 # missing. 0 turns windows off: every recompute queries the journal.
 WINDOW_MAX_AGE_SECONDS_DEFAULT: Final = 3600
-# The weights document lists the closes applied since journal_as_of; after this many, the next
-# close rebuilds instead (which also bounds how long a lost close can stay missing).
+# The weights document records the closes applied since journal_as_of (closes_applied, and
+# window_log to replay them); after this many, the next close rebuilds instead, which keeps the
+# document small and also bounds how long a close lost by a crashed run stays missing.
 MAX_CLOSES_APPLIED: Final = 100
 CONFLICT_BACKOFF_SECONDS: Final = 0.01
-# Agent ids of the configs this instance has seen, so that the first read can fetch the right
-# windows along with the config (a miss costs one more batch get, nothing else).
-_agent_ids_seen: dict[str, tuple[str, ...]] = {}
-_AGENT_IDS_SEEN_LIMIT: Final = 10_000
+
+
+class WindowCache:
+    """Windows change only when rebuilt, and their rebuild time (journal_as_of) names them: a
+    warm instance keeps the ones it has read or written, up to `max_trades` trades in all (about
+    300 bytes each), dropping the oldest first. Safe to share between request threads."""
+
+    def __init__(self, max_trades: int) -> None:
+        self._windows: dict[tuple[str, str, int, int], AgentWindow] = {}
+        self._trades = 0
+        self._max_trades = max_trades
+        self._lock = threading.Lock()
+
+    def get(self, uid: str, agent_id: str, lookback: int, as_of_ns: int) -> AgentWindow | None:
+        with self._lock:
+            return self._windows.get((uid, agent_id, lookback, as_of_ns))
+
+    def put(self, uid: str, window: AgentWindow) -> None:
+        key = (uid, window.agent_id, window.lookback_trades, window.as_of_ns)
+        with self._lock:
+            if key in self._windows:
+                return
+            while self._windows and self._trades + len(window.trades) > self._max_trades:
+                oldest = next(iter(self._windows))
+                self._trades -= len(self._windows.pop(oldest).trades)
+            self._windows[key] = window
+            self._trades += len(window.trades)
+
+
+_window_cache: Final = WindowCache(max_trades=50_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +205,7 @@ def _attempt(
     """One read-compute-write pass; (None, read time) when the write lost a race."""
     if state is None:
         mark = time.perf_counter()
-        guess = _agent_ids_seen.get(uid, DEFAULT_AGENT_IDS) if window_max_age_seconds > 0 else ()
-        state = firestore_io.read_user_state(db, uid, guess if cause.kind == "trade" else ())
+        state = firestore_io.read_user_state(db, uid)
         timings["read_state"] = _elapsed_ms(mark)
     read_ns = firestore_io.to_ns(state.read_time)
     stored = state.weights.to_dict() if state.weights.exists else None
@@ -193,7 +225,6 @@ def _attempt(
 
     effective = resolve_config(state.config)
     config = effective.config
-    _remember_agent_ids(uid, config.agent_ids)
     if touched_agents is not None and not touched_agents & set(config.agent_ids):
         reason = f"trade of agent(s) {sorted(touched_agents)} not in agent_ids"
         return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
@@ -206,14 +237,16 @@ def _attempt(
         return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
 
     windows = plan.windows
+    rebuilt: list[AgentWindow] = []
     if plan.rebuild:
         mark = time.perf_counter()
         journals = firestore_io.query_agent_journals(
             db, uid, config.agent_ids, config.lookback_trades, read_time=state.read_time
         )
         for agent in config.agent_ids:
-            rebuilt = rebuild_window(agent, journals[agent], config.lookback_trades, read_ns)
-            plan.changed[agent] = windows[agent] = rebuilt
+            window = rebuild_window(agent, journals[agent], config.lookback_trades, read_ns)
+            windows[agent] = window
+            rebuilt.append(window)
         timings["read_journal"] = _elapsed_ms(mark)
 
     mark = time.perf_counter()
@@ -226,12 +259,15 @@ def _attempt(
         result, effective, cause, state.read_time, journal_as_of, newest_closed_at(windows.values())
     )
     document["closes_applied"] = plan.closes_applied
+    document["window_log"] = encode_log(plan.log)
     mark = time.perf_counter()
     try:
-        firestore_io.commit_run(db, uid, document, list(plan.changed.values()), state.weights)
+        firestore_io.commit_run(db, uid, document, rebuilt, state.weights)
     except firestore_io.ConflictError:
         return None, read_ns
     timings["write"] = _elapsed_ms(mark)
+    for window in rebuilt:
+        _window_cache.put(uid, window)
     if plan.rebuild:
         path, reason = "query", f"windows rebuilt from the journal: {plan.why}"
     elif plan.effect is CloseEffect.APPLIED:
@@ -246,13 +282,14 @@ def _attempt(
 
 @dataclass(slots=True)
 class WindowPlan:
-    """How a run gets its windows: `rebuild` all from the journal, or the stored ones with the
-    close applied (`changed`: the windows to store; `closes_applied`: the document's list)."""
+    """How a run gets its windows: `rebuild` them all from the journal, or the stored ones with
+    the closes since replayed and this close applied (`log`, `closes_applied`: the document's
+    record of them)."""
 
     rebuild: bool
     windows: dict[str, AgentWindow]
-    changed: dict[str, AgentWindow]
-    closes_applied: list[dict[str, Any]]
+    log: list[tuple[str, WindowTrade]]
+    closes_applied: dict[str, dt.datetime]
     effect: CloseEffect | None = None
     why: str = ""
 
@@ -269,11 +306,11 @@ def _plan_windows(
     timings: dict[str, float],
 ) -> WindowPlan:
     """Apply a close to the stored windows when they can be trusted; otherwise rebuild them all.
-    A rebuild is always of every agent, so that every window and the weights document share one
-    watermark (journal_as_of) and clients can tell exactly what a version reflects."""
+    A rebuild is always of every agent, so that the windows and the weights document share one
+    watermark (journal_as_of) and a client can tell exactly what a version reflects."""
 
     def rebuild(why: str) -> WindowPlan:
-        return WindowPlan(True, {}, {}, [], why=why)
+        return WindowPlan(True, {}, [], {}, why=why)
 
     if cause.kind != "trade":
         return rebuild("a recompute from the callable reads the journal")
@@ -283,32 +320,34 @@ def _plan_windows(
         return rebuild("a closed trade was deleted, reopened or edited")
     if stored is None:
         return rebuild("first weights of this user")
-    distrust = _windows_distrusted(
-        stored, firestore_io.to_ns(state.read_time), window_max_age_seconds
-    )
+    read_ns = firestore_io.to_ns(state.read_time)
+    distrust = _windows_distrusted(stored, read_ns, window_max_age_seconds)
     if distrust:
         return rebuild(distrust)
-    closes_applied = [dict(item) for item in stored.get("closes_applied") or []]
+    try:
+        log = decode_log(stored.get("window_log"))
+    except WindowError as error:
+        return rebuild(f"the stored window log is damaged ({error})")
+    applied = stored.get("closes_applied")
+    closes_applied = dict(applied) if isinstance(applied, Mapping) else {}
+    seen = closes_applied.get(closed_trade.trade_id)
+    if isinstance(seen, dt.datetime) and firestore_io.to_ns(seen) >= firestore_io.to_ns(
+        cause.commit_time
+    ):
+        return WindowPlan(False, {}, log, closes_applied, effect=CloseEffect.COVERED)
     if len(closes_applied) >= MAX_CLOSES_APPLIED:
         return rebuild(f"{MAX_CLOSES_APPLIED} closes applied since the last rebuild")
 
-    snapshots = dict(state.windows)
-    missing = [agent for agent in config.agent_ids if agent not in snapshots]
-    if missing:
-        mark = time.perf_counter()
-        snapshots.update(firestore_io.read_windows(db, uid, missing, state.read_time))
-        timings["read_windows"] = _elapsed_ms(mark)
     as_of_ns = firestore_io.to_ns(stored["journal_as_of"])
-    windows: dict[str, AgentWindow] = {}
-    for agent in config.agent_ids:
-        window = firestore_io.load_window(snapshots[agent], agent)
-        if (
-            window is None
-            or window.lookback_trades != config.lookback_trades
-            or window.as_of_ns != as_of_ns
-        ):
-            return rebuild(f"the window of {agent} is missing or out of date")
-        windows[agent] = window
+    windows = _stored_windows(db, uid, state, config, as_of_ns, timings)
+    if windows is None:
+        return rebuild("a window is missing or out of date")
+    for agent, logged in log:  # the closes applied since the rebuild, in their order
+        if agent not in windows:
+            return rebuild(f"the window log names {agent!r}, not a configured agent")
+        effect, windows[agent] = apply_close(windows[agent], logged)
+        if effect is CloseEffect.NEEDS_REBUILD:
+            return rebuild("the window log does not replay")
 
     close_agent = closed_trade.data.get("agent_id")
     trade = window_trade(closed_trade, firestore_io.to_ns(cause.commit_time))
@@ -318,12 +357,48 @@ def _plan_windows(
     effect, updated = apply_close(windows[close_agent], trade)
     if effect is CloseEffect.NEEDS_REBUILD:
         return rebuild(f"an earlier close of {trade.trade_id} left the window of {close_agent}")
-    plan = WindowPlan(False, windows, {}, closes_applied, effect=effect)
     if effect is CloseEffect.APPLIED:
-        plan.changed[close_agent] = windows[close_agent] = updated
+        windows[close_agent] = updated
+        log.append((close_agent, trade))
     if effect is not CloseEffect.COVERED:  # listed even when older than the window: reflected
-        closes_applied.append({"trade_id": trade.trade_id, "commit_time": cause.commit_time})
-    return plan
+        closes_applied[trade.trade_id] = cause.commit_time
+    return WindowPlan(False, windows, log, closes_applied, effect=effect)
+
+
+def _stored_windows(
+    db: Client,
+    uid: str,
+    state: firestore_io.UserState,
+    config: MaestroConfig,
+    as_of_ns: int,
+    timings: dict[str, float],
+) -> dict[str, AgentWindow] | None:
+    """Every configured agent's window as the last rebuild stored it (at as_of_ns), from this
+    instance's memory or one batch get; None when one is missing, damaged or of another
+    rebuild or lookback."""
+    windows: dict[str, AgentWindow] = {}
+    missing = []
+    for agent in config.agent_ids:
+        cached = _window_cache.get(uid, agent, config.lookback_trades, as_of_ns)
+        if cached is None:
+            missing.append(agent)
+        else:
+            windows[agent] = cached
+    if missing:
+        mark = time.perf_counter()
+        snapshots = firestore_io.read_windows(db, uid, missing, state.read_time)
+        timings["read_windows"] = _elapsed_ms(mark)
+        for agent in missing:
+            window = firestore_io.load_window(snapshots[agent], agent)
+            if (
+                window is None
+                or window.lookback_trades != config.lookback_trades
+                or window.as_of_ns != as_of_ns
+            ):
+                return None
+            windows[agent] = window
+            _window_cache.put(uid, window)
+    return windows
 
 
 def _windows_distrusted(stored: Mapping[str, Any], read_ns: int, max_age_seconds: int) -> str:
@@ -343,15 +418,6 @@ def _windows_distrusted(stored: Mapping[str, Any], read_ns: int, max_age_seconds
 def _journal_as_of_ns(stored: Mapping[str, Any]) -> int | None:
     as_of = stored.get("journal_as_of")
     return firestore_io.to_ns(as_of) if isinstance(as_of, dt.datetime) else None
-
-
-def _remember_agent_ids(uid: str, agent_ids: tuple[str, ...]) -> None:
-    if agent_ids == DEFAULT_AGENT_IDS:
-        _agent_ids_seen.pop(uid, None)
-        return
-    if len(_agent_ids_seen) >= _AGENT_IDS_SEEN_LIMIT:
-        _agent_ids_seen.clear()  # a bounded memo, not a cache that must stay warm
-    _agent_ids_seen[uid] = agent_ids
 
 
 def _already_covered(stored: Mapping[str, Any], cause: Cause) -> str | None:
@@ -407,13 +473,9 @@ def reflects_write(document: Mapping[str, Any], trade_id: str, commit_time: dt.d
     as_of = document.get("journal_as_of")
     if isinstance(as_of, dt.datetime) and as_of >= commit_time:
         return True
-    return any(
-        isinstance(item, Mapping)
-        and item.get("trade_id") == trade_id
-        and isinstance(item.get("commit_time"), dt.datetime)
-        and item["commit_time"] >= commit_time
-        for item in document.get("closes_applied") or []
-    )
+    applied = document.get("closes_applied")
+    seen = applied.get(trade_id) if isinstance(applied, Mapping) else None
+    return isinstance(seen, dt.datetime) and seen >= commit_time
 
 
 def cached_document(

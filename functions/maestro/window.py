@@ -155,11 +155,16 @@ def apply_close(window: AgentWindow, trade: WindowTrade) -> tuple[CloseEffect, A
         and trade.order_key < window.trades[-1].order_key
     ):
         return CloseEffect.NEEDS_REBUILD, window
-    candidate = build_window(window.agent_id, [*kept, trade], window.lookback_trades, 0)
-    if trade not in candidate.trades:
+    key = trade.order_key
+    position = next((i for i, held in enumerate(kept) if held.order_key < key), len(kept))
+    if position >= window.lookback_trades:
         return CloseEffect.UNCHANGED, window  # older than every trade of a full window
+    kept.insert(position, trade)
     return CloseEffect.APPLIED, AgentWindow(
-        window.agent_id, window.lookback_trades, window.as_of_ns, candidate.trades
+        window.agent_id,
+        window.lookback_trades,
+        window.as_of_ns,
+        tuple(kept[: window.lookback_trades]),
     )
 
 
@@ -196,16 +201,45 @@ def decode_trades(text: object) -> tuple[WindowTrade, ...]:
     except (ValueError, TypeError) as error:
         raise WindowError(f"trades: {error}") from None
     for trade in trades:
-        if not (
-            isinstance(trade.trade_id, str)
-            and type(trade.rank) is int
-            and isinstance(trade.sort_text, str)
-            and isinstance(trade.outcome, str)
-            and type(trade.commit_ns) is int
-        ):
-            raise WindowError(f"trades: malformed entry for {trade.trade_id!r}")
-        _check_outcome(trade.outcome)
+        _check_trade(trade)
     return trades
+
+
+def _check_trade(trade: WindowTrade) -> None:
+    if not (
+        isinstance(trade.trade_id, str)
+        and type(trade.rank) is int
+        and isinstance(trade.sort_text, str)
+        and isinstance(trade.outcome, str)
+        and type(trade.commit_ns) is int
+    ):
+        raise WindowError(f"trades: malformed entry for {trade.trade_id!r}")
+    _check_outcome(trade.outcome)
+
+
+def encode_log(entries: Iterable[tuple[str, WindowTrade]]) -> str:
+    """The closes applied since the windows were stored, in order, with their agents."""
+    rows = [
+        [agent, t.trade_id, t.rank, t.sort_text, t.outcome, t.commit_ns] for agent, t in entries
+    ]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_log(text: object) -> list[tuple[str, WindowTrade]]:
+    if text in (None, ""):
+        return []
+    if not isinstance(text, str):
+        raise WindowError("window_log: not a string")
+    try:
+        rows = json.loads(text)
+        entries = [(row[0], WindowTrade(*row[1:])) for row in rows]
+    except (ValueError, TypeError, IndexError, KeyError) as error:
+        raise WindowError(f"window_log: {error}") from None
+    for agent, trade in entries:
+        if not isinstance(agent, str):
+            raise WindowError("window_log: an agent id is not a string")
+        _check_trade(trade)
+    return entries
 
 
 def window_from_fields(fields: Mapping[str, Any], agent_id: str, as_of_ns: int) -> AgentWindow:

@@ -49,9 +49,12 @@ def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:
     # Applied to the agent's rolling window, without reading the journal: the watermark stays
     # at the seed's rebuild and the close is listed as applied since.
     assert document["computed_at"] >= written.update_time > document["journal_as_of"]
-    assert document["closes_applied"] == [{"trade_id": "open1", "commit_time": written.update_time}]
+    assert document["closes_applied"] == {"open1": written.update_time}
+    assert '"open1"' in document["window_log"]  # how the next run replays it
+    # The stored window is the seed's rebuild, untouched: a close writes one document.
     window = suite.db.document(f"users/{user.uid}/maestro/window_WhaleFlowAgent").get()
-    assert window.get("trade_count") == 4 and '"open1"' in window.get("trades")
+    assert window.get("trade_count") == 3 and '"open1"' not in window.get("trades")
+    assert window.get("as_of") == document["journal_as_of"]
 
 
 def test_open_trade_and_note_writes_do_not_recompute(suite: Suite) -> None:

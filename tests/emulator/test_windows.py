@@ -4,6 +4,7 @@ damaged window and the bound on closes applied rebuild them from the journal."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -40,7 +41,7 @@ def seeded_user(suite: Suite, *, quiet: bool = False) -> tuple[User, dict[str, A
         settled = suite.weights_doc(user.uid)
     else:
         settled = seed_journal(suite, user.uid, journal)
-    assert settled is not None and settled["closes_applied"] == []
+    assert settled is not None and settled["closes_applied"] == {}
     return user, settled
 
 
@@ -83,7 +84,7 @@ def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: 
         ("n2", trade("SentimentAgent", 101, "-4")),
         ("old", trade("GammaScalper", -50, "30")),  # older than the agent's last 3: no effect
         ("bad", {**trade("WhaleFlowAgent", 102, "1"), "quantity": "lots"}),  # rejected, counted
-        ("n3", trade("SectorRotation", 103, "0.5")),
+        ("n3.x y", trade("SectorRotation", 103, "0.5")),  # a map key, not a field path
     ]
     for trade_id, data in closes:
         written = suite.journal(user.uid).document(trade_id).set(data)
@@ -91,12 +92,12 @@ def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: 
 
     config = MaestroConfig(lookback_trades=3)
     assert document["weights"] == suite.offline_weights(user.uid, config)
-    assert [c["trade_id"] for c in document["closes_applied"]] == [c[0] for c in closes]
+    assert set(document["closes_applied"]) == {c[0] for c in closes}
     assert document["journal_as_of"].isoformat() == rebuilt_at  # no journal read since
     assert document["agents"]["WhaleFlowAgent"]["rejection_reasons"] == {"quantity_invalid": 1}
     full = forced_recompute(suite, user)
     assert full["weights"] == document["weights"] and full["agents"] == document["agents"]
-    assert full["closes_applied"] == [] and full["journal_as_of"] > rebuilt_at
+    assert full["closes_applied"] == {} and full["journal_as_of"] > rebuilt_at
 
 
 def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Suite) -> None:
@@ -110,12 +111,13 @@ def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Sui
     document = suite.weights_doc(user.uid)
     assert document is not None
     assert document["weights"] == suite.offline_weights(user.uid)
-    assert [c["trade_id"] for c in document["closes_applied"]] == ["c2", "c0", "c1"]
+    assert set(document["closes_applied"]) == {"c0", "c1", "c2"}
+    assert [row[1] for row in json.loads(document["window_log"])] == ["c2", "c0", "c1"]
     assert document["journal_as_of"] == settled["journal_as_of"]
 
     # A delete is not a close: it rebuilds every window from the journal.
     suite.journal(user.uid).document("c1").delete()
-    rebuilt = suite.wait_for_weights(user.uid, lambda doc: doc["closes_applied"] == [])
+    rebuilt = suite.wait_for_weights(user.uid, lambda doc: doc["closes_applied"] == {})
     assert rebuilt["cause"]["trade_id"] == "c1" and "commit_time" not in rebuilt["cause"]
     assert rebuilt["journal_as_of"] > document["computed_at"]
     assert rebuilt["weights"] == suite.offline_weights(user.uid)
@@ -132,7 +134,7 @@ def test_a_close_applied_twice_leaves_the_document_untouched(suite: Suite) -> No
     assert suite.weights_doc(user.uid) == stored
 
 
-@pytest.mark.parametrize("damage", ["stale", "window", "lookback", "bound"])
+@pytest.mark.parametrize("damage", ["stale", "window", "log", "lookback", "bound"])
 def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(
     suite: Suite, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
@@ -142,6 +144,10 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(
     elif damage == "window":  # a damaged window document
         window = suite.db.document(f"users/{user.uid}/maestro/window_GammaScalper")
         window.update({"trades": "[[not json"})
+    elif damage == "log":  # a damaged record of the closes applied since the rebuild
+        first = close_in_process(suite, user.uid, "first", trade("GammaScalper", 399, "1"))
+        assert run_close(suite, user.uid, first).path == "window"
+        suite.db.document(f"users/{user.uid}/maestro/weights").update({"window_log": "[[1]]"})
     elif damage == "lookback":  # a config changed by hand, behind the callable's back
         suite.db.document(f"users/{user.uid}/maestro/config").set({"lookback_trades": 2})
     else:  # the bound on closes listed in the document
@@ -154,7 +160,7 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(
 
     assert (outcome.status, outcome.path) == ("written", "query"), outcome.reason
     document = suite.weights_doc(user.uid)
-    assert document is not None and document["closes_applied"] == []
+    assert document is not None and document["closes_applied"] == {}
     assert document["journal_as_of"] >= after.update_time > settled["journal_as_of"]
     assert document["stale"] is False
     config = MaestroConfig(lookback_trades=2) if damage == "lookback" else None
