@@ -1,4 +1,4 @@
-"""Cloud Functions declarations only: options, params, the callable and the trigger.
+"""Cloud Functions declarations only: options, params, the callable and the two triggers.
 The work happens in maestro.handlers -> maestro.service -> the engine."""
 
 from __future__ import annotations
@@ -48,3 +48,10 @@ def recompute_on_trade_written(
     event: firestore_fn.Event[Change[DocumentSnapshot | None]],
 ) -> None:
     handlers.on_trade_written(event, window_max_age_seconds=WINDOW_MAX_AGE_SECONDS.value)
+
+
+@firestore_fn.on_document_written(document="users/{uid}/maestro/config")
+def recompute_on_config_written(
+    event: firestore_fn.Event[Change[DocumentSnapshot | None]],
+) -> None:
+    handlers.on_config_written(event)

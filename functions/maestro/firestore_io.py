@@ -137,6 +137,23 @@ def read_user_state(db: Client, uid: str) -> UserState:
     return with_retries(read)
 
 
+def written_snapshot(db: Client, uid: str, update_time: dt.datetime) -> DocumentSnapshot:
+    """A snapshot standing for the weights document this run just stored: exists, with its
+    commit time as update time, for the next write's precondition. It carries no data (the
+    run keeps the document itself: a snapshot deep-copies its data, which costs more than
+    the rest of a close)."""
+    from google.cloud.firestore import DocumentSnapshot
+
+    return DocumentSnapshot(
+        weights_ref(db, uid),
+        None,
+        exists=True,
+        read_time=update_time,
+        create_time=None,
+        update_time=update_time,
+    )
+
+
 def read_windows(
     db: Client, uid: str, agent_ids: Sequence[str], read_time: dt.datetime
 ) -> dict[str, DocumentSnapshot]:
@@ -283,18 +300,24 @@ def commit_run(
     document: Mapping[str, Any],
     windows: Sequence[AgentWindow],
     seen: DocumentSnapshot,
+    previous: Mapping[str, Any] | None = None,
 ) -> dt.datetime:
     """Store the weights and the windows they were computed from, atomically, only if the
     weights document is still the version `seen` (compare-and-set on its update time; a create
-    when there was none). Every window write goes through here with the weights, so that check
-    also guards the windows. Returns the commit time; raises ConflictError when another run wrote
-    first."""
+    when there was none). Given `previous`, the contents of `seen`, only the difference is sent.
+    Every window write goes through here with the weights, so that check also guards the
+    windows. Returns the commit time; raises ConflictError when another run wrote first."""
     from google.api_core import exceptions
     from google.cloud.firestore import DELETE_FIELD
 
     batch = db.batch()
     ref = weights_ref(db, uid)
-    if seen.exists:
+    if seen.exists and previous is not None and not windows:
+        # Only what changed: a write's cost grows with the fields it carries, and a close
+        # changes the weights and a few statistics, not the whole document.
+        precondition = db.write_option(last_update_time=seen.update_time)
+        batch.update(ref, document_patch(previous, document), option=precondition)
+    elif seen.exists:
         # A whole replacement: clear what a failed run's mark_weights_stale may have added.
         cleared = {"stale_reason": DELETE_FIELD, "stale_since": DELETE_FIELD}
         precondition = db.write_option(last_update_time=seen.update_time)
@@ -309,6 +332,51 @@ def commit_run(
         raise ConflictError(f"weights of {uid} changed since read") from None
     update_time: dt.datetime = results[0].update_time
     return update_time
+
+
+def document_patch(previous: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, Any]:
+    """An update (field path -> value, or DELETE_FIELD) that turns `previous` into `document`:
+    maps that are non-empty on both sides are compared key by key; anything else (a value, a
+    list, an empty map, timestamps to the nanosecond) is sent whole when it differs."""
+    from google.cloud.firestore_v1.field_path import FieldPath
+
+    return {
+        FieldPath(*path).to_api_repr(): value
+        for path, value in _difference(previous, document, ()).items()
+    }
+
+
+def _difference(
+    old: Mapping[str, Any], new: Mapping[str, Any], prefix: tuple[str, ...]
+) -> dict[tuple[str, ...], Any]:
+    from google.cloud.firestore import DELETE_FIELD
+
+    patch: dict[tuple[str, ...], Any] = {
+        (*prefix, key): DELETE_FIELD for key in old.keys() - new.keys()
+    }
+    for key, value in new.items():
+        if key in old and old[key] is value:
+            continue  # carried over from the stored document unchanged
+        path = (*prefix, key)
+        if key not in old:
+            patch[path] = value
+        elif isinstance(old[key], Mapping) and isinstance(value, Mapping) and old[key] and value:
+            patch.update(_difference(old[key], value, path))
+        elif not _same_value(old[key], value):
+            patch[path] = value
+    return patch
+
+
+def _same_value(old: Any, new: Any) -> bool:
+    if isinstance(old, dt.datetime) and isinstance(new, dt.datetime):
+        # datetime equality ignores the nanoseconds a Firestore timestamp may carry
+        return bool(old == new) and _nanosecond(old) == _nanosecond(new)
+    return type(old) is type(new) and old == new
+
+
+def _nanosecond(moment: dt.datetime) -> int:
+    nanos = getattr(moment, "nanosecond", None)
+    return nanos if isinstance(nanos, int) else moment.microsecond * 1000
 
 
 def mark_weights_stale(db: Client, uid: str, reason: str) -> None:

@@ -160,6 +160,30 @@ def on_trade_written(
     )
 
 
+def on_config_written(event: firestore_fn.Event[Change[DocumentSnapshot | None]]) -> None:
+    """The config trigger: a config written straight to Firestore (not through the callable)
+    applies at once, and the weights document changes whenever the effective config does (an
+    instance remembering the previous weights relies on that: see service.KnownState)."""
+    uid = event.params["uid"]
+    started = time.perf_counter()
+    try:
+        db = firestore_io.get_client()
+        state = firestore_io.read_user_state(db, uid)
+        stored = state.weights.to_dict() if state.weights.exists else None
+        effective = service.resolve_config(state.config)
+        if stored is None or (
+            stored.get("config") == effective.config.to_json_dict()
+            and stored.get("config_source") == effective.source
+        ):
+            reason = "no weights yet" if stored is None else "the weights already use this config"
+            logger.info("maestro config trigger skipped", uid=uid, reason=reason)
+            return
+        outcome = service.recompute(db, uid, service.Cause("config"), state=state)
+    except Exception as error:
+        raise _to_https_error(error, uid=uid, cause="config") from None
+    _log_run("config", uid, outcome.status, outcome.reason, started, outcome.document, outcome)
+
+
 def _to_https_error(error: Exception, *, uid: str, cause: str) -> https_fn.HttpsError:
     """Firestore failures -> the matching HttpsError; anything unexpected -> INTERNAL, logged
     with its context here and never described to the caller."""

@@ -30,9 +30,10 @@ from .weighting import weights_from_selection
 from .window import (
     AgentWindow,
     CloseEffect,
+    LogEntry,
     WindowError,
-    WindowTrade,
     agent_trades,
+    append_to_log,
     apply_close,
     decode_log,
     encode_log,
@@ -56,6 +57,8 @@ WINDOW_MAX_AGE_SECONDS_DEFAULT: Final = 3600
 # document small and also bounds how long a close lost by a crashed run stays missing.
 MAX_CLOSES_APPLIED: Final = 100
 CONFLICT_BACKOFF_SECONDS: Final = 0.01
+# Fields of the weights document that are Maestro's bookkeeping: stored, never returned.
+INTERNAL_FIELDS: Final = frozenset({"window_log"})
 
 
 class WindowCache:
@@ -89,10 +92,51 @@ _window_cache: Final = WindowCache(max_trades=50_000)
 
 
 @dataclass(frozen=True, slots=True)
+class KnownState:
+    """A user's state as this instance last stored it: the weights document (with its commit
+    time as update time), the config it was computed from, and the windows with window_log
+    replayed. True exactly while the weights document keeps that update time, which every write
+    checks; a config change always rewrites the weights (the callable, or the config trigger)."""
+
+    state: firestore_io.UserState
+    document: Mapping[str, Any]  # the weights document as stored (never modified)
+    windows: Mapping[str, AgentWindow]
+    log: tuple[LogEntry, ...]
+
+
+class KnownStates:
+    """KnownState per user, for at most `max_users` users (oldest dropped first)."""
+
+    def __init__(self, max_users: int) -> None:
+        self._states: dict[str, KnownState] = {}
+        self._max_users = max_users
+        self._lock = threading.Lock()
+
+    def get(self, uid: str) -> KnownState | None:
+        with self._lock:
+            return self._states.get(uid)
+
+    def put(self, uid: str, known: KnownState) -> None:
+        with self._lock:
+            self._states.pop(uid, None)
+            while len(self._states) >= self._max_users:
+                del self._states[next(iter(self._states))]
+            self._states[uid] = known
+
+    def forget(self, uid: str, known: KnownState) -> None:
+        with self._lock:
+            if self._states.get(uid) is known:
+                del self._states[uid]
+
+
+_known_states: Final = KnownStates(max_users=2_000)
+
+
+@dataclass(frozen=True, slots=True)
 class Cause:
     """What started a run: the callable, or a trade journal event."""
 
-    kind: str  # "callable" | "trade" | "orchestrator"
+    kind: str  # "callable" | "trade" | "config" | "orchestrator"
     trade_id: str | None = None
     event_id: str | None = None
     # Commit time of the journal write that fired the event (None for deletes: unknown).
@@ -191,6 +235,9 @@ def recompute(
     )
 
 
+_READ_AFRESH: Final = "read afresh"
+
+
 def _attempt(
     db: Client,
     uid: str,
@@ -202,82 +249,188 @@ def _attempt(
     first_read_ns: int | None,
     timings: dict[str, float],
 ) -> tuple[RunOutcome | None, int]:
-    """One read-compute-write pass; (None, read time) when the write lost a race."""
+    """One read-compute-write pass; (None, read time) when the write lost a race.
+
+    A close first tries the state this instance itself stored last (no read at all): the write's
+    precondition proves it is still current, and if it is not, or the close needs a rebuild,
+    the pass starts over from a read."""
+    run = _Run(db, uid, cause, touched_agents, closed_trade, window_max_age_seconds, timings)
+    known = _known_states.get(uid)
+    if state is None and known is not None and cause.kind == "trade" and first_read_ns is None:
+        result = run.apply(known.state, known, first_read_ns, from_memory=True)
+        if result != _READ_AFRESH:
+            return result  # type: ignore[return-value]
+        _known_states.forget(uid, known)
+        timings["memory_outdated"] = 1
     if state is None:
         mark = time.perf_counter()
         state = firestore_io.read_user_state(db, uid)
         timings["read_state"] = _elapsed_ms(mark)
-    read_ns = firestore_io.to_ns(state.read_time)
-    stored = state.weights.to_dict() if state.weights.exists else None
+    result = run.apply(state, _known_states.get(uid), first_read_ns, from_memory=False)
+    assert result != _READ_AFRESH
+    return result  # type: ignore[return-value]
 
-    if stored is not None and cause.kind == "trade":
-        covered = _already_covered(stored, cause)
-        if covered is not None:
-            return RunOutcome("skipped", covered, to_json_ready(stored)), read_ns
-    if stored is not None and first_read_ns is not None and cause.kind != "trade":
-        superseded = _journal_as_of_ns(stored)
-        if superseded is not None and superseded >= first_read_ns and not stored.get("stale"):
-            reason = (
-                f"a run that read the journal as of {stored['journal_as_of']} stored its "
-                "weights first"
-            )
-            return RunOutcome("superseded", reason, to_json_ready(stored)), read_ns
 
-    effective = resolve_config(state.config)
-    config = effective.config
-    if touched_agents is not None and not touched_agents & set(config.agent_ids):
-        reason = f"trade of agent(s) {sorted(touched_agents)} not in agent_ids"
-        return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
+@dataclass(slots=True)
+class _Run:
+    db: Client
+    uid: str
+    cause: Cause
+    touched_agents: frozenset[str] | None
+    closed_trade: JournalEntry | None
+    window_max_age_seconds: int
+    timings: dict[str, float]
 
-    plan = _plan_windows(
-        db, uid, state, stored, config, cause, closed_trade, window_max_age_seconds, timings
-    )
-    if not plan.rebuild and plan.effect is CloseEffect.COVERED:
-        reason = "the agent's window already holds this close"
-        return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
+    def unneeded(
+        self, stored: Mapping[str, Any] | None, first_read_ns: int | None
+    ) -> RunOutcome | None:
+        """The outcome when the stored weights make this run unnecessary."""
+        if stored is None:
+            return None
+        if self.cause.kind == "trade":
+            covered = _already_covered(stored, self.cause)
+            if covered is not None:
+                return RunOutcome("skipped", covered, to_json_ready(stored))
+        elif first_read_ns is not None:
+            superseded = _journal_as_of_ns(stored)
+            if superseded is not None and superseded >= first_read_ns and not stored.get("stale"):
+                reason = (
+                    f"a run that read the journal as of {stored['journal_as_of']} stored its "
+                    "weights first"
+                )
+                return RunOutcome("superseded", reason, to_json_ready(stored))
+        return None
 
-    windows = plan.windows
-    rebuilt: list[AgentWindow] = []
-    if plan.rebuild:
+    def rebuild(self, config: MaestroConfig, read_time: dt.datetime) -> list[AgentWindow]:
+        """Every agent's window from its journal query, at the run's read time."""
         mark = time.perf_counter()
         journals = firestore_io.query_agent_journals(
-            db, uid, config.agent_ids, config.lookback_trades, read_time=state.read_time
+            self.db, self.uid, config.agent_ids, config.lookback_trades, read_time=read_time
         )
-        for agent in config.agent_ids:
-            window = rebuild_window(agent, journals[agent], config.lookback_trades, read_ns)
-            windows[agent] = window
-            rebuilt.append(window)
-        timings["read_journal"] = _elapsed_ms(mark)
+        read_ns = firestore_io.to_ns(read_time)
+        rebuilt = [
+            rebuild_window(agent, journals[agent], config.lookback_trades, read_ns)
+            for agent in config.agent_ids
+        ]
+        self.timings["read_journal"] = _elapsed_ms(mark)
+        return rebuilt
 
-    mark = time.perf_counter()
-    result = weights_from_selection(
-        {agent: agent_trades(window) for agent, window in windows.items()}, config
-    )
-    timings["compute"] = _elapsed_ms(mark)
-    journal_as_of = state.read_time if plan.rebuild or stored is None else stored["journal_as_of"]
-    document = build_document(
-        result, effective, cause, state.read_time, journal_as_of, newest_closed_at(windows.values())
-    )
-    document["closes_applied"] = plan.closes_applied
-    document["window_log"] = encode_log(plan.log)
-    mark = time.perf_counter()
-    try:
-        firestore_io.commit_run(db, uid, document, rebuilt, state.weights)
-    except firestore_io.ConflictError:
-        return None, read_ns
-    timings["write"] = _elapsed_ms(mark)
+    def apply(
+        self,
+        state: firestore_io.UserState,
+        known: KnownState | None,
+        first_read_ns: int | None,
+        *,
+        from_memory: bool,
+    ) -> tuple[RunOutcome | None, int] | str:
+        db, uid, cause, timings = self.db, self.uid, self.cause, self.timings
+        read_ns = firestore_io.to_ns(state.read_time)
+        if from_memory and cause.commit_time is not None:
+            # Inputs known current up to the write; this close's commit is the newest of them.
+            read_ns = max(read_ns, firestore_io.to_ns(cause.commit_time))
+        if from_memory and known is not None:
+            stored: Mapping[str, Any] | None = known.document  # not copied: only read
+        else:
+            stored = state.weights.to_dict() if state.weights.exists else None
+
+        unneeded = self.unneeded(stored, first_read_ns)
+        if unneeded is not None:
+            return unneeded, read_ns
+
+        effective = resolve_config(state.config)
+        config = effective.config
+        touched = self.touched_agents
+        if touched is not None and not touched & set(config.agent_ids):
+            reason = f"trade of agent(s) {sorted(touched)} not in agent_ids"
+            document = to_json_ready(stored) if stored else None
+            return RunOutcome("skipped", reason, document), read_ns
+
+        if known is not None and known.state.weights.update_time != state.weights.update_time:
+            known = None  # remembered windows of another version
+        plan = _plan_windows(
+            db,
+            uid,
+            state,
+            stored,
+            config,
+            cause,
+            self.closed_trade,
+            self.window_max_age_seconds,
+            known,
+            timings,
+        )
+        if plan.rebuild and from_memory:
+            return _READ_AFRESH  # a rebuild queries at a read time: take a real one
+        if not plan.rebuild and plan.effect is CloseEffect.COVERED:
+            reason = "the agent's window already holds this close"
+            return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
+
+        windows = plan.windows
+        rebuilt = self.rebuild(config, state.read_time) if plan.rebuild else []
+        windows.update((window.agent_id, window) for window in rebuilt)
+
+        mark = time.perf_counter()
+        result = weights_from_selection(
+            {agent: agent_trades(window) for agent, window in windows.items()}, config
+        )
+        timings["compute"] = _elapsed_ms(mark)
+        computed_at = firestore_io.from_ns(read_ns)
+        as_of = computed_at if plan.rebuild or stored is None else stored["journal_as_of"]
+        document = build_document(
+            result, effective, cause, computed_at, as_of, newest_closed_at(windows.values())
+        )
+        document["closes_applied"] = plan.closes_applied
+        document["window_log"] = _window_log(stored, plan)
+        mark = time.perf_counter()
+        try:
+            update_time = firestore_io.commit_run(
+                db, uid, document, rebuilt, state.weights, previous=stored
+            )
+        except firestore_io.ConflictError:
+            return _READ_AFRESH if from_memory else (None, read_ns)
+        timings["write"] = _elapsed_ms(mark)
+        _remember(db, uid, state, document, update_time, windows, plan.log, rebuilt)
+        if plan.rebuild:
+            path, reason = "query", f"windows rebuilt from the journal: {plan.why}"
+        elif plan.effect is CloseEffect.APPLIED:
+            path, reason = "window", "close applied to its agent's window"
+        else:
+            path, reason = "window", "close older than its agent's window: weights unchanged"
+        outcome = RunOutcome(
+            "written", reason, to_json_ready(document), agent_count=len(config.agent_ids), path=path
+        )
+        return outcome, read_ns
+
+
+def _window_log(stored: Mapping[str, Any] | None, plan: WindowPlan) -> dict[str, str]:
+    """plan.log as stored: the stored entries carried over as they are (the same objects, so
+    the patch skips them) and only this close's entry encoded."""
+    previous = stored.get("window_log") if stored is not None and not plan.rebuild else None
+    if not isinstance(previous, Mapping):
+        return encode_log(plan.log)
+    in_log = {trade.trade_id for _, _, trade in plan.log}
+    entries = {trade_id: text for trade_id, text in previous.items() if trade_id in in_log}
+    if plan.effect is CloseEffect.APPLIED:
+        entries.update(encode_log(plan.log[-1:]))  # appended last, replacing an older version
+    return entries if len(entries) == len(plan.log) else encode_log(plan.log)
+
+
+def _remember(
+    db: Client,
+    uid: str,
+    state: firestore_io.UserState,
+    document: dict[str, Any],
+    update_time: dt.datetime,
+    windows: Mapping[str, AgentWindow],
+    log: list[LogEntry],
+    rebuilt: list[AgentWindow],
+) -> None:
+    """Keep what this run stored, for the next run on this instance (see KnownState)."""
     for window in rebuilt:
         _window_cache.put(uid, window)
-    if plan.rebuild:
-        path, reason = "query", f"windows rebuilt from the journal: {plan.why}"
-    elif plan.effect is CloseEffect.APPLIED:
-        path, reason = "window", "close applied to its agent's window"
-    else:
-        path, reason = "window", "close older than its agent's window: weights unchanged"
-    outcome = RunOutcome(
-        "written", reason, to_json_ready(document), agent_count=len(config.agent_ids), path=path
-    )
-    return outcome, read_ns
+    weights = firestore_io.written_snapshot(db, uid, update_time)
+    known_state = firestore_io.UserState(weights, state.config, read_time=update_time)
+    _known_states.put(uid, KnownState(known_state, document, dict(windows), tuple(log)))
 
 
 @dataclass(slots=True)
@@ -288,7 +441,7 @@ class WindowPlan:
 
     rebuild: bool
     windows: dict[str, AgentWindow]
-    log: list[tuple[str, WindowTrade]]
+    log: list[LogEntry]
     closes_applied: dict[str, dt.datetime]
     effect: CloseEffect | None = None
     why: str = ""
@@ -303,9 +456,11 @@ def _plan_windows(
     cause: Cause,
     closed_trade: JournalEntry | None,
     window_max_age_seconds: int,
+    known: KnownState | None,
     timings: dict[str, float],
 ) -> WindowPlan:
     """Apply a close to the stored windows when they can be trusted; otherwise rebuild them all.
+    `known`: this instance's windows for exactly this weights version (no reads, no replay).
     A rebuild is always of every agent, so that the windows and the weights document share one
     watermark (journal_as_of) and a client can tell exactly what a version reflects."""
 
@@ -325,7 +480,7 @@ def _plan_windows(
     if distrust:
         return rebuild(distrust)
     try:
-        log = decode_log(stored.get("window_log"))
+        log = list(known.log) if known else decode_log(stored.get("window_log"))
     except WindowError as error:
         return rebuild(f"the stored window log is damaged ({error})")
     applied = stored.get("closes_applied")
@@ -338,16 +493,20 @@ def _plan_windows(
     if len(closes_applied) >= MAX_CLOSES_APPLIED:
         return rebuild(f"{MAX_CLOSES_APPLIED} closes applied since the last rebuild")
 
-    as_of_ns = firestore_io.to_ns(stored["journal_as_of"])
-    windows = _stored_windows(db, uid, state, config, as_of_ns, timings)
-    if windows is None:
-        return rebuild("a window is missing or out of date")
-    for agent, logged in log:  # the closes applied since the rebuild, in their order
-        if agent not in windows:
-            return rebuild(f"the window log names {agent!r}, not a configured agent")
-        effect, windows[agent] = apply_close(windows[agent], logged)
-        if effect is CloseEffect.NEEDS_REBUILD:
-            return rebuild("the window log does not replay")
+    if known is not None and set(known.windows) == set(config.agent_ids):
+        windows = dict(known.windows)
+    else:
+        as_of_ns = firestore_io.to_ns(stored["journal_as_of"])
+        stored_windows = _stored_windows(db, uid, state, config, as_of_ns, timings)
+        if stored_windows is None:
+            return rebuild("a window is missing or out of date")
+        windows = stored_windows
+        for _, agent, logged in log:  # the closes applied since the rebuild, in their order
+            if agent not in windows:
+                return rebuild(f"the window log names {agent!r}, not a configured agent")
+            effect, windows[agent] = apply_close(windows[agent], logged)
+            if effect is CloseEffect.NEEDS_REBUILD:
+                return rebuild("the window log does not replay")
 
     close_agent = closed_trade.data.get("agent_id")
     trade = window_trade(closed_trade, firestore_io.to_ns(cause.commit_time))
@@ -359,7 +518,7 @@ def _plan_windows(
         return rebuild(f"an earlier close of {trade.trade_id} left the window of {close_agent}")
     if effect is CloseEffect.APPLIED:
         windows[close_agent] = updated
-        log.append((close_agent, trade))
+        append_to_log(log, close_agent, trade)
     if effect is not CloseEffect.COVERED:  # listed even when older than the window: reflected
         closes_applied[trade.trade_id] = cause.commit_time
     return WindowPlan(False, windows, log, closes_applied, effect=effect)
@@ -502,8 +661,11 @@ def cached_document(
 
 
 def to_json_ready(document: Mapping[str, Any]) -> dict[str, Any]:
-    """Firestore values -> JSON values: timestamps become ISO-8601 strings."""
-    return {key: _json_value(value) for key, value in document.items()}
+    """Firestore values -> JSON values: timestamps become ISO-8601 strings. The window log is
+    Maestro's own bookkeeping, not part of the answer."""
+    return {
+        key: _json_value(value) for key, value in document.items() if key not in INTERNAL_FIELDS
+    }
 
 
 def _json_value(value: Any) -> Any:

@@ -217,29 +217,52 @@ def _check_trade(trade: WindowTrade) -> None:
     _check_outcome(trade.outcome)
 
 
-def encode_log(entries: Iterable[tuple[str, WindowTrade]]) -> str:
-    """The closes applied since the windows were stored, in order, with their agents."""
-    rows = [
-        [agent, t.trade_id, t.rank, t.sort_text, t.outcome, t.commit_ns] for agent, t in entries
-    ]
-    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+# One close applied since the windows were stored: (its place in the order they were applied,
+# agent id, trade). Places only grow; a newer version of a trade replaces its older entry.
+LogEntry = tuple[int, str, WindowTrade]
 
 
-def decode_log(text: object) -> list[tuple[str, WindowTrade]]:
-    if text in (None, ""):
+def append_to_log(log: list[LogEntry], agent_id: str, trade: WindowTrade) -> None:
+    """Add a close (replacing an older version of the same trade: replayed alone, the newer
+    version gives the same windows)."""
+    place = log[-1][0] + 1 if log else 0
+    log[:] = [entry for entry in log if entry[2].trade_id != trade.trade_id]
+    log.append((place, agent_id, trade))
+
+
+def encode_log(log: Iterable[LogEntry]) -> dict[str, str]:
+    """The log keyed by trade id, so that a run adds its entry without rewriting the others."""
+    return {
+        trade.trade_id: json.dumps(
+            [place, agent, trade.rank, trade.sort_text, trade.outcome, trade.commit_ns],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        for place, agent, trade in log
+    }
+
+
+def decode_log(stored: object) -> list[LogEntry]:
+    """encode_log's map back to the log, in the order the closes were applied."""
+    if stored is None:
         return []
-    if not isinstance(text, str):
-        raise WindowError("window_log: not a string")
+    if not isinstance(stored, Mapping):
+        raise WindowError("window_log: not a map")
+    log: list[LogEntry] = []
     try:
-        rows = json.loads(text)
-        entries = [(row[0], WindowTrade(*row[1:])) for row in rows]
-    except (ValueError, TypeError, IndexError, KeyError) as error:
+        for trade_id, text in stored.items():
+            place, agent, rank, sort_text, outcome, commit_ns = json.loads(text)
+            log.append((place, agent, WindowTrade(trade_id, rank, sort_text, outcome, commit_ns)))
+    except (ValueError, TypeError) as error:
         raise WindowError(f"window_log: {error}") from None
-    for agent, trade in entries:
-        if not isinstance(agent, str):
-            raise WindowError("window_log: an agent id is not a string")
+    for place, agent, trade in log:
+        if type(place) is not int or not isinstance(agent, str):
+            raise WindowError(f"window_log: entry {trade.trade_id!r} is malformed")
         _check_trade(trade)
-    return entries
+    log.sort(key=lambda entry: entry[0])
+    if len({entry[0] for entry in log}) != len(log):
+        raise WindowError("window_log: two entries in one place")
+    return log
 
 
 def window_from_fields(fields: Mapping[str, Any], agent_id: str, as_of_ns: int) -> AgentWindow:

@@ -50,7 +50,7 @@ def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:
     # at the seed's rebuild and the close is listed as applied since.
     assert document["computed_at"] >= written.update_time > document["journal_as_of"]
     assert document["closes_applied"] == {"open1": written.update_time}
-    assert '"open1"' in document["window_log"]  # how the next run replays it
+    assert "open1" in document["window_log"]  # how the next run replays it
     # The stored window is the seed's rebuild, untouched: a close writes one document.
     window = suite.db.document(f"users/{user.uid}/maestro/window_WhaleFlowAgent").get()
     assert window.get("trade_count") == 3 and '"open1"' not in window.get("trades")

@@ -4,7 +4,6 @@ damaged window and the bound on closes applied rebuild them from the journal."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from maestro import firestore_io, service
 from maestro.config import MaestroConfig
 from maestro.journal import JournalEntry
+from maestro.window import decode_log
 
 from .harness import Suite, User, seed_journal, trade, wait_until
 from .inprocess import run_trigger
@@ -74,9 +74,14 @@ def run_close(suite: Suite, uid: str, after: Any) -> service.RunOutcome:
 
 
 def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: Suite) -> None:
-    user, _ = seeded_user(suite)
+    user, _ = seeded_user(suite, quiet=True)
     # A short lookback, so that closes push trades out and a backdated close falls outside.
-    status, body = suite.call({"config": {"lookback_trades": 3}}, token=user.id_token)
+    # (Triggers off meanwhile: the config trigger would find the callable's weights current.)
+    suite.background_triggers(False)
+    try:
+        status, body = suite.call({"config": {"lookback_trades": 3}}, token=user.id_token)
+    finally:
+        suite.background_triggers(True)
     assert status == 200
     rebuilt_at = body["result"]["journal_as_of"]
     closes = [
@@ -112,7 +117,8 @@ def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Sui
     assert document is not None
     assert document["weights"] == suite.offline_weights(user.uid)
     assert set(document["closes_applied"]) == {"c0", "c1", "c2"}
-    assert [row[1] for row in json.loads(document["window_log"])] == ["c2", "c0", "c1"]
+    replayed = decode_log(document["window_log"])
+    assert [trade.trade_id for _, _, trade in replayed] == ["c2", "c0", "c1"]
     assert document["journal_as_of"] == settled["journal_as_of"]
 
     # A delete is not a close: it rebuilds every window from the journal.
@@ -187,3 +193,54 @@ def test_windows_turned_off_read_the_journal_on_every_close(suite: Suite) -> Non
     assert wait_until(lambda: suite.weights_doc(user.uid), 5)["weights"] == suite.offline_weights(
         user.uid
     )
+
+
+def test_after_its_own_write_an_instance_reads_nothing_for_a_close(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, _ = seeded_user(suite, quiet=True)
+    reads: list[int] = []
+    original = firestore_io._get_all
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(firestore_io, "_get_all", counted)
+    first = run_close(
+        suite, user.uid, close_in_process(suite, user.uid, "m1", trade(AGENTS[0], 600, "2"))
+    )
+    assert first.path == "window" and len(reads) == 2  # weights + config, then the windows
+    second = run_close(
+        suite, user.uid, close_in_process(suite, user.uid, "m2", trade(AGENTS[1], 601, "-1"))
+    )
+    assert second.path == "window" and len(reads) == 2  # what it stored itself: no read
+    assert "read_state" not in second.timings_ms
+    stored = suite.weights_doc(user.uid)
+    assert stored is not None and stored["weights"] == suite.offline_weights(user.uid)
+    assert set(stored["closes_applied"]) == {"m1", "m2"}
+    # Only the difference was sent, and the stored document is exactly the run's.
+    assert service.to_json_ready(stored) == second.document
+
+    # Another writer (here a failed run's stale flag) changes the document: the write's
+    # precondition fails, and the run reads afresh (and, stale, rebuilds).
+    firestore_io.mark_weights_stale(suite.db, user.uid, "test")
+    third = run_close(
+        suite, user.uid, close_in_process(suite, user.uid, "m3", trade(AGENTS[2], 602, "4"))
+    )
+    assert (third.path, third.timings_ms.get("memory_outdated")) == ("query", 1)
+    final = suite.weights_doc(user.uid)
+    assert final is not None and final["stale"] is False and final["closes_applied"] == {}
+    assert final["weights"] == suite.offline_weights(user.uid)
+
+
+def test_a_config_written_straight_to_firestore_applies_at_once(suite: Suite) -> None:
+    user, settled = seeded_user(suite)
+    suite.db.document(f"users/{user.uid}/maestro/config").set(
+        {"lookback_trades": 2, "enforce_performance": True}
+    )
+    config = MaestroConfig(lookback_trades=2, enforce_performance=True)
+    document = suite.wait_for_weights(user.uid, lambda doc: doc["config"] == config.to_json_dict())
+    assert document["cause"]["kind"] == "config" and document["config_source"] == "saved"
+    assert document["weights"] == suite.offline_weights(user.uid, config)
+    assert document["journal_as_of"] > settled["journal_as_of"]

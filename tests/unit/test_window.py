@@ -18,11 +18,15 @@ from maestro.weighting import ENGINE_CONTEXT, compute_weights, weights_from_sele
 from maestro.window import (
     AgentWindow,
     CloseEffect,
+    LogEntry,
     WindowError,
     agent_trades,
+    append_to_log,
     apply_close,
     build_window,
+    decode_log,
     decode_trades,
+    encode_log,
     encode_trades,
     newest_closed_at,
     rebuild_window,
@@ -271,3 +275,28 @@ def test_trades_closed_again_converge_once_their_reopenings_rebuild(
             windows[agent] = rebuild(agent)
     final_entries = [entry for entry, _ in journal_now]
     assert weights_from_windows(windows, config) == compute_weights(final_entries, config)
+
+
+def test_the_window_log_round_trips_in_order_and_keeps_one_version_per_trade() -> None:
+    log: list[LogEntry] = []
+    first, second = trade_at(5, 20, "t.1"), trade_at(6, 21, "t2")
+    newer = trade_at(7, 22, "t.1", pnl="3")
+    for agent, trade in (("A", first), ("B", second), ("A", newer)):
+        append_to_log(log, agent, trade)  # type: ignore[arg-type]
+    assert [(place, agent, t.trade_id) for place, agent, t in log] == [
+        (1, "B", "t2"),
+        (2, "A", "t.1"),
+    ]
+    stored = encode_log(log)
+    assert set(stored) == {"t2", "t.1"}
+    assert decode_log(stored) == log
+    assert decode_log(None) == []
+    for broken, problem in [
+        ("[[", "not a map"),
+        ({"x": "[1"}, "window_log"),
+        ({"x": '["1", "A", 3, "t", "1", 1]'}, "malformed"),
+        ({"x": '[1, "A", 3, "t", "1", 1]', "y": '[1, "A", 3, "u", "2", 2]'}, "one place"),
+        ({"x": '[1, "A", 3, "t", "NaN", 1]'}, "outcome"),
+    ]:
+        with pytest.raises(WindowError, match=problem):
+            decode_log(broken)
