@@ -311,12 +311,17 @@ def cost_growth(suite: Suite, counter: OperationCounter) -> list[dict[str, Any]]
             rebuild = counter.take()
             outcome = close_run(suite, uid, "g", trade(agents[0], 99_999, "1"))
             assert outcome.path == "window", outcome.reason
+            warm = counter.take()
+            service.forget_instance_memory()
+            outcome = close_run(suite, uid, "h", trade(agents[0], 99_998, "1"))
+            assert outcome.path == "window", outcome.reason
             growth.append(
                 {
                     "agents": agents_n,
                     "lookback": lookback,
                     "rebuild": rebuild,
-                    "window_close": counter.take(),
+                    "close_warm_instance": warm,
+                    "close_new_instance": counter.take(),
                 }
             )
     return growth
@@ -341,7 +346,17 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
             return close_run(suite, user.uid, trade_id, data, **options)
 
         measured("trigger: first close of a user (windows built)", "query", lambda: close("c0", 0))
-        measured("trigger: a close applied to its window", "window", lambda: close("c1", 1))
+        measured(
+            "trigger: a close, on the instance that stored the last version",
+            "window",
+            lambda: close("c1", 1),
+        )
+        service.forget_instance_memory()
+        measured(
+            "trigger: a close, on an instance new to this user",
+            "window",
+            lambda: close("c1b", 5),
+        )
         measured(
             "trigger: the same close delivered again",
             None,
@@ -375,7 +390,8 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
         counter.restore()
 
     rebuild = scenarios["trigger: first close of a user (windows built)"]
-    applied = scenarios["trigger: a close applied to its window"]
+    warm = scenarios["trigger: a close, on the instance that stored the last version"]
+    cold = scenarios["trigger: a close, on an instance new to this user"]
     off = scenarios["trigger: a close with windows off (MAESTRO_WINDOW_MAX_AGE_SECONDS=0)"]
     every = service.MAX_CLOSES_APPLIED
     per_million = {}
@@ -384,9 +400,14 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
         def dollars(ops: dict[str, float], price: dict[str, float] = price) -> float:
             return round(ops["reads"] * 10 * price["read"] + ops["writes"] * 10 * price["write"], 2)
 
-        steady = {k: applied[k] + rebuild[k] / every for k in ("reads", "writes")}
+        def amortized(close: dict[str, int]) -> dict[str, float]:
+            return {k: close[k] + rebuild[k] / every for k in ("reads", "writes")}
+
         per_million[place] = {
-            f"windows: every close applied, a rebuild every {every} closes": dollars(steady),
+            f"windows, warm instances, a rebuild every {every} closes": dollars(amortized(warm)),
+            f"windows, every close on a new instance, a rebuild every {every}": dollars(
+                amortized(cold)
+            ),
             "windows off: every close queries the journal": dollars(off),
         }
     return {

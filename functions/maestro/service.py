@@ -76,6 +76,11 @@ class WindowCache:
         with self._lock:
             return self._windows.get((uid, agent_id, lookback, as_of_ns))
 
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+            self._trades = 0
+
     def put(self, uid: str, window: AgentWindow) -> None:
         key = (uid, window.agent_id, window.lookback_trades, window.as_of_ns)
         with self._lock:
@@ -123,6 +128,10 @@ class KnownStates:
                 del self._states[next(iter(self._states))]
             self._states[uid] = known
 
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
     def forget(self, uid: str, known: KnownState) -> None:
         with self._lock:
             if self._states.get(uid) is known:
@@ -130,6 +139,12 @@ class KnownStates:
 
 
 _known_states: Final = KnownStates(max_users=2_000)
+
+
+def forget_instance_memory() -> None:
+    """Drop what this instance remembers (windows, stored states), as a new instance starts."""
+    _known_states.clear()
+    _window_cache.clear()
 
 
 @dataclass(frozen=True, slots=True)
