@@ -250,9 +250,6 @@ def recompute(
     )
 
 
-_READ_AFRESH: Final = "read afresh"
-
-
 def _attempt(
     db: Client,
     uid: str,
@@ -273,8 +270,8 @@ def _attempt(
     known = _known_states.get(uid)
     if state is None and known is not None and cause.kind == "trade" and first_read_ns is None:
         result = run.apply(known.state, known, first_read_ns, from_memory=True)
-        if result != _READ_AFRESH:
-            return result  # type: ignore[return-value]
+        if result is not None:
+            return result
         _known_states.forget(uid, known)
         timings["memory_outdated"] = 1
     if state is None:
@@ -282,8 +279,8 @@ def _attempt(
         state = firestore_io.read_user_state(db, uid)
         timings["read_state"] = _elapsed_ms(mark)
     result = run.apply(state, _known_states.get(uid), first_read_ns, from_memory=False)
-    assert result != _READ_AFRESH
-    return result  # type: ignore[return-value]
+    assert result is not None  # only a remembered state asks to read afresh
+    return result
 
 
 @dataclass(slots=True)
@@ -337,7 +334,10 @@ class _Run:
         first_read_ns: int | None,
         *,
         from_memory: bool,
-    ) -> tuple[RunOutcome | None, int] | str:
+    ) -> tuple[RunOutcome | None, int] | None:
+        """Run on `state`: (outcome, read time), or (None, read time) when the write lost a race.
+        From a remembered state, None when it must be read afresh (it is outdated, or a rebuild
+        needs a real read time)."""
         db, uid, cause, timings = self.db, self.uid, self.cause, self.timings
         read_ns = firestore_io.to_ns(state.read_time)
         if from_memory and cause.commit_time is not None:
@@ -375,7 +375,7 @@ class _Run:
             timings,
         )
         if plan.rebuild and from_memory:
-            return _READ_AFRESH  # a rebuild queries at a read time: take a real one
+            return None  # a rebuild queries at a read time: take a real one
         if not plan.rebuild and plan.effect is CloseEffect.COVERED:
             reason = "the agent's window already holds this close"
             return RunOutcome("skipped", reason, to_json_ready(stored) if stored else None), read_ns
@@ -402,7 +402,7 @@ class _Run:
                 db, uid, document, rebuilt, state.weights, previous=stored
             )
         except firestore_io.ConflictError:
-            return _READ_AFRESH if from_memory else (None, read_ns)
+            return None if from_memory else (None, read_ns)
         timings["write"] = _elapsed_ms(mark)
         _remember(db, uid, state, document, update_time, windows, plan.log, rebuilt)
         if plan.rebuild:
@@ -483,7 +483,7 @@ def _plan_windows(
         return WindowPlan(True, {}, [], {}, why=why)
 
     if cause.kind != "trade":
-        return rebuild("a recompute from the callable reads the journal")
+        return rebuild(f"a recompute for the {cause.kind} reads the journal")
     if window_max_age_seconds <= 0:
         return rebuild("windows are turned off (MAESTRO_WINDOW_MAX_AGE_SECONDS=0)")
     if closed_trade is None or cause.commit_time is None:
@@ -508,7 +508,11 @@ def _plan_windows(
     if len(closes_applied) >= MAX_CLOSES_APPLIED:
         return rebuild(f"{MAX_CLOSES_APPLIED} closes applied since the last rebuild")
 
-    if known is not None and set(known.windows) == set(config.agent_ids):
+    if (
+        known is not None
+        and set(known.windows) == set(config.agent_ids)
+        and all(w.lookback_trades == config.lookback_trades for w in known.windows.values())
+    ):
         windows = dict(known.windows)
     else:
         as_of_ns = firestore_io.to_ns(stored["journal_as_of"])
