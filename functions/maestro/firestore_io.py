@@ -193,10 +193,8 @@ def window_fields(window: AgentWindow) -> dict[str, Any]:
 def to_ns(moment: dt.datetime) -> int:
     """A Firestore timestamp as integer nanoseconds since the epoch, keeping the nanoseconds
     that datetime comparisons ignore (a naive datetime is read as UTC)."""
-    nanos = getattr(moment, "nanosecond", None)
-    sub_second = nanos if isinstance(nanos, int) else moment.microsecond * 1000
     aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return calendar.timegm(aware.utctimetuple()) * 1_000_000_000 + sub_second
+    return calendar.timegm(aware.utctimetuple()) * 1_000_000_000 + _nanosecond(moment)
 
 
 def from_ns(nanoseconds: int) -> dt.datetime:
@@ -375,8 +373,13 @@ def _same_value(old: Any, new: Any) -> bool:
 
 
 def _nanosecond(moment: dt.datetime) -> int:
+    """The sub-second part in nanoseconds. A DatetimeWithNanoseconds keeps more than the
+    microseconds, but a copy of one (DocumentSnapshot.to_dict() deep-copies) keeps only the
+    microseconds and reports 0 nanoseconds: trust `nanosecond` only when it agrees with them."""
     nanos = getattr(moment, "nanosecond", None)
-    return nanos if isinstance(nanos, int) else moment.microsecond * 1000
+    if isinstance(nanos, int) and nanos // 1000 == moment.microsecond:
+        return nanos
+    return moment.microsecond * 1000
 
 
 def mark_weights_stale(db: Client, uid: str, reason: str) -> None:
