@@ -27,11 +27,10 @@ sys.path.insert(0, str(ROOT))
 from bench.stats import RESULTS, save, summarize  # noqa: E402
 from maestro import firestore_io, service  # noqa: E402
 from maestro.journal import JournalEntry  # noqa: E402
-from tests.emulator.harness import Suite, trade  # noqa: E402
+from tests.emulator.harness import Suite, debug_log_offset, function_log, trade  # noqa: E402
 from tests.emulator.inprocess import call_callable, run_trigger  # noqa: E402
 
 CLOSES = 200
-DEBUG_LOG = ROOT / "firebase-debug.log"
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 # Published Firestore (Standard edition) prices per 100,000 documents, USD.
 PRICES = {
@@ -93,7 +92,7 @@ def wait_reflected(
 def end_to_end(suite: Suite) -> dict[str, Any]:
     uid = f"bench-e2e-{int(time.time())}"
     seed(suite, uid, AGENTS, 50)
-    log_offset = DEBUG_LOG.stat().st_size if DEBUG_LOG.exists() else 0
+    log_offset = debug_log_offset()
     maestro = Watcher(suite, f"users/{uid}/maestro/weights")
     baseline = Watcher(suite, f"users/{uid}/bench/baseline")
     rng = random.Random(3)
@@ -141,34 +140,23 @@ def end_to_end(suite: Suite) -> dict[str, Any]:
 
 def logged_runs(uid: str, offset: int, expected: int) -> dict[str, Any]:
     """Where Maestro's time went, from the functions' own log lines ("maestro weights", with
-    timings_ms and path) in the emulator's debug log: runs by path, and each step's median and
-    p95 per path."""
-    by_path: dict[str, list[dict[str, float]]] = {}
-    deadline = time.monotonic() + 15
-    while True:
-        by_path.clear()
-        with DEBUG_LOG.open(encoding="utf-8", errors="replace") as log:
-            log.seek(offset)
-            for line in log:
-                if uid not in line or (
-                    '"message": "maestro weights"' not in line
-                    and '"message": "baseline run"' not in line
-                ):
-                    continue
-                try:
-                    # the debug log appends its own metadata after the function's JSON line
-                    entry, _ = json.JSONDecoder().raw_decode(line[line.find("{") :])
-                except ValueError:
-                    continue
-                if entry.get("message") == "baseline run":
-                    by_path.setdefault("baseline", []).append(entry["timings_ms"])
-                elif entry.get("status") == "written":
-                    by_path.setdefault(entry.get("path", "?"), []).append(entry["timings_ms"])
-        if sum(map(len, by_path.values())) >= 2 * expected or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    timings_ms and path; the baseline's "baseline run"): runs by path, and each step's median
+    and p95 per path."""
+
+    def by_path(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, float]]]:
+        paths: dict[str, list[dict[str, float]]] = {}
+        for entry in entries:
+            if entry.get("message") == "baseline run":
+                paths.setdefault("baseline", []).append(entry["timings_ms"])
+            elif entry.get("message") == "maestro weights" and entry.get("status") == "written":
+                paths.setdefault(entry.get("path", "?"), []).append(entry["timings_ms"])
+        return paths
+
+    runs = by_path(
+        function_log(offset, uid, lambda e: sum(map(len, by_path(e).values())) >= 2 * expected)
+    )
     summary: dict[str, Any] = {}
-    for path, timings in by_path.items():
+    for path, timings in runs.items():
         steps = sorted({step for t in timings for step in t if step != "conflicts"})
         summary[path] = {
             "runs": len(timings),

@@ -500,11 +500,6 @@ def _plan_windows(
         return rebuild(f"the stored window log is damaged ({error})")
     applied = stored.get("closes_applied")
     closes_applied = dict(applied) if isinstance(applied, Mapping) else {}
-    seen = closes_applied.get(closed_trade.trade_id)
-    if isinstance(seen, dt.datetime) and firestore_io.to_ns(seen) >= firestore_io.to_ns(
-        cause.commit_time
-    ):
-        return WindowPlan(False, {}, log, closes_applied, effect=CloseEffect.COVERED)
     if len(closes_applied) >= MAX_CLOSES_APPLIED:
         return rebuild(f"{MAX_CLOSES_APPLIED} closes applied since the last rebuild")
 
@@ -606,14 +601,13 @@ def _already_covered(stored: Mapping[str, Any], cause: Cause) -> str | None:
         and stored_cause.get("event_id") == cause.event_id
     ):
         return "duplicate delivery of the event that produced the stored weights"
-    as_of_ns = _journal_as_of_ns(stored)
     if (
         cause.commit_time is not None
-        and as_of_ns is not None
-        and as_of_ns >= firestore_io.to_ns(cause.commit_time)
-        and not stored.get("stale")
+        and cause.trade_id is not None
+        and not stored.get("stale")  # stale: a run failed, so the next one rebuilds
+        and reflects_write(stored, cause.trade_id, cause.commit_time)
     ):
-        return "stored weights already cover this write (journal_as_of >= its commit time)"
+        return "the stored document already holds this write (journal_as_of or closes_applied)"
     return None
 
 
@@ -646,14 +640,15 @@ def build_document(
 
 def reflects_write(document: Mapping[str, Any], trade_id: str, commit_time: dt.datetime) -> bool:
     """Whether a weights document reflects the journal write of `trade_id` committed at
-    `commit_time`: journal_as_of covers it, or it is one of the closes applied since. (Versions
-    only accumulate: whatever one reflects, the later ones reflect too.)"""
+    `commit_time`: journal_as_of covers it, or it is one of the closes applied since (compared
+    to the nanosecond). Versions only accumulate: what one reflects, the later ones do too."""
+    commit_ns = firestore_io.to_ns(commit_time)
     as_of = document.get("journal_as_of")
-    if isinstance(as_of, dt.datetime) and as_of >= commit_time:
+    if isinstance(as_of, dt.datetime) and firestore_io.to_ns(as_of) >= commit_ns:
         return True
     applied = document.get("closes_applied")
     seen = applied.get(trade_id) if isinstance(applied, Mapping) else None
-    return isinstance(seen, dt.datetime) and seen >= commit_time
+    return isinstance(seen, dt.datetime) and firestore_io.to_ns(seen) >= commit_ns
 
 
 def cached_document(

@@ -4,7 +4,6 @@ make test) and by make stress (the full size)."""
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
 import threading
@@ -15,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .harness import ROOT, Suite, reflects, trade
+from .harness import Suite, debug_log_offset, function_log, reflects, trade
 
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 WRITERS = 16
@@ -83,10 +82,7 @@ def run_burst(
 
         return suite.db.document(f"users/{uid}/maestro/weights").on_snapshot(record)
 
-    log_path = ROOT / "firebase-debug.log"
-    if not log_path.exists():
-        raise RuntimeError(f"{log_path} is missing: run the suite from the project root")
-    log_offset = log_path.stat().st_size
+    log_offset = debug_log_offset()
     watches = [listener(uid) for uid in uids]
     commits: list[tuple[str, str, Any]] = []
     try:
@@ -138,36 +134,23 @@ def run_burst(
         if document.get("stale") is not False:
             stale.append(uid)
 
-    statuses, errors = _logged_runs(log_path, log_offset, f"burst-{run_id}-", closes)
+    statuses, errors = _logged_runs(log_offset, f"burst-{run_id}-", closes)
     return BurstReport(
         closes, users, write_seconds, drain_seconds, latencies, mismatched, stale, statuses, errors
     )
 
 
-def _logged_runs(
-    log_path: Any, offset: int, marker: str, expected: int
-) -> tuple[Counter[str], int]:
-    """Trigger runs of this burst by status, and failures, from the emulator's debug log (which
-    gets the functions' structured log lines, a moment after they happen)."""
-    deadline = time.monotonic() + 15
-    while True:
-        statuses: Counter[str] = Counter()
-        errors = 0
-        with log_path.open(encoding="utf-8", errors="replace") as log:
-            log.seek(offset)
-            for line in log:
-                if marker not in line:
-                    continue
-                if '"message": "maestro weights"' in line:
-                    start = line.find("{")
-                    try:
-                        # the debug log appends its own metadata after the function's JSON line
-                        entry, _ = json.JSONDecoder().raw_decode(line[start:])
-                        statuses[entry["status"]] += 1
-                    except (ValueError, KeyError):
-                        pass
-                if "maestro run failed" in line or '"severity": "ERROR"' in line:
-                    errors += 1
-        if sum(statuses.values()) >= expected or time.monotonic() > deadline:
-            return statuses, errors
-        time.sleep(0.2)
+def _logged_runs(offset: int, marker: str, expected: int) -> tuple[Counter[str], int]:
+    """Trigger runs of this burst by status, and failures, from the functions' log lines."""
+
+    def runs(entries: list[dict[str, Any]]) -> Counter[str]:
+        return Counter(e["status"] for e in entries if e.get("message") == "maestro weights")
+
+    entries = function_log(offset, marker, lambda entries: sum(runs(entries).values()) >= expected)
+    errors = sum(
+        1
+        for e in entries
+        if str(e.get("message", "")).startswith("maestro run failed")
+        or e.get("severity") == "ERROR"
+    )
+    return runs(entries), errors

@@ -29,6 +29,8 @@ from maestro.weighting import compute_weights
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
+# The emulator suite's debug log: it gets the functions' structured log lines.
+DEBUG_LOG = ROOT / "firebase-debug.log"
 _FIREBASE_JSON = json.loads((ROOT / "firebase.json").read_text())["emulators"]
 REGION = "us-central1"
 CALLABLE = "calculate_agent_weights"
@@ -278,3 +280,40 @@ def seed_journal(
     return suite.wait_for_weights(
         uid, lambda doc: all(reflects(doc, trade_id, commit_time) for trade_id in closes)
     )
+
+
+def debug_log_offset() -> int:
+    """Where the debug log ends now; function_log reads what is written after it."""
+    if not DEBUG_LOG.exists():
+        raise RuntimeError(f"{DEBUG_LOG} is missing: run the suite from the project root")
+    return DEBUG_LOG.stat().st_size
+
+
+def function_log(
+    offset: int,
+    marker: str,
+    enough: Callable[[list[dict[str, Any]]], bool],
+    timeout: float = 15.0,
+) -> list[dict[str, Any]]:
+    """The functions' structured log entries mentioning `marker`, written to the debug log after
+    `offset`; read again until `enough` says so or `timeout` (the lines arrive a moment after
+    the runs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        entries = []
+        with DEBUG_LOG.open(encoding="utf-8", errors="replace") as log:
+            log.seek(offset)
+            for line in log:
+                start = line.find("{")
+                if marker not in line or start < 0:
+                    continue
+                try:
+                    # the debug log appends its own metadata after the function's JSON line
+                    entry, _ = json.JSONDecoder().raw_decode(line[start:])
+                except ValueError:
+                    continue
+                if isinstance(entry, dict):
+                    entries.append(entry)
+        if enough(entries) or time.monotonic() > deadline:
+            return entries
+        time.sleep(0.2)
