@@ -1,11 +1,15 @@
 """Benchmarks on the emulator suite (run by make bench inside scripts/emulators, with
 firebase.bench.json, which adds a baseline trigger that only writes one document):
 
-1. close -> weights latency, Maestro beside the baseline, over sequential closes;
+1. close -> weights latency, Maestro beside the baseline, over sequential closes, on an instance
+   that stored the user's last version (end_to_end) and on one that remembers nothing of the
+   user (end_to_end_cold);
 2. the callable's round trip, cached and forced;
 3. concurrent against sequential per-agent queries, at 4 and 20 agents;
 4. Firestore reads and writes per trigger run and per callable, counted at the access layer,
-   and how they grow with agents x lookback."""
+   and how they grow with agents x lookback;
+5. a rebuild at sizes up to the config's limits (256 agents x 1000 trades): time, the function
+   process's peak memory, the documents' sizes."""
 
 from __future__ import annotations
 
@@ -25,8 +29,11 @@ sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT))
 
 from bench.stats import RESULTS, save, summarize  # noqa: E402
-from maestro import firestore_io, service  # noqa: E402
+from maestro import decisions, documents, firestore_io, service  # noqa: E402
+from maestro.decisions import Settings  # noqa: E402
+from maestro.events import CallableRequest, TradeEvent, classify_trade_write  # noqa: E402
 from maestro.journal import JournalEntry  # noqa: E402
+from maestro.timestamps import to_ns  # noqa: E402
 from tests.emulator.harness import Suite, debug_log_offset, function_log, trade  # noqa: E402
 from tests.emulator.inprocess import call_callable, run_trigger  # noqa: E402
 
@@ -42,21 +49,28 @@ PRICES = {
 def seed(
     suite: Suite, uid: str, agents: tuple[str, ...], per_agent: int, start_minute: int = 0
 ) -> None:
-    rng = random.Random(uid)
     suite.background_triggers(False)
     try:
-        items = [
-            (f"s-{a}-{i}", trade(a, start_minute + i, str(rng.randint(-900, 1200) / 100)))
-            for a in agents
-            for i in range(per_agent)
-        ]
-        for start in range(0, len(items), 450):
-            batch = suite.db.batch()
-            for trade_id, data in items[start : start + 450]:
-                batch.set(suite.journal(uid).document(trade_id), data)
-            batch.commit()
+        seed_items(suite, uid, agents, per_agent, start_minute)
     finally:
         suite.background_triggers(True)
+
+
+def seed_items(
+    suite: Suite, uid: str, agents: tuple[str, ...], per_agent: int, start_minute: int = 0
+) -> None:
+    """Closed trades per agent, written in batches (triggers must be off)."""
+    rng = random.Random(uid)
+    items = [
+        (f"s-{a}-{i}", trade(a, start_minute + i, str(rng.randint(-900, 1200) / 100)))
+        for a in agents
+        for i in range(per_agent)
+    ]
+    for start in range(0, len(items), 450):
+        batch = suite.db.batch()
+        for trade_id, data in items[start : start + 450]:
+            batch.set(suite.journal(uid).document(trade_id), data)
+        batch.commit()
 
 
 class Watcher:
@@ -106,7 +120,7 @@ def end_to_end(suite: Suite) -> dict[str, Any]:
                 wait_reflected(
                     maestro,
                     commit,
-                    lambda doc, t=trade_id, c=commit: service.reflects_write(doc, t, c),  # type: ignore[misc]
+                    lambda doc, t=trade_id, c=commit: documents.reflects_write(doc, t, c),  # type: ignore[misc]
                     f"close {i}",
                 )
             )
@@ -136,6 +150,101 @@ def end_to_end(suite: Suite) -> dict[str, Any]:
         "functions_log": runs,
         "samples_ms": {"maestro": maestro_ms, "baseline": baseline_ms},
     }
+
+
+COLD_CLOSES = 100
+
+
+def end_to_end_cold(suite: Suite) -> dict[str, Any]:
+    """close -> weights on an instance that remembers nothing of the user: each close is the
+    first the emulator's worker sees of its user, whose windows and ledger this process built
+    (with triggers off). Ledgers of 0 to 99 closes, as a new instance finds them between two
+    rebuilds; interleaved with the baseline trigger as in end_to_end."""
+    prefix = f"bench-cold-{int(time.time())}"
+    uids = [f"{prefix}-{i:03d}" for i in range(COLD_CLOSES)]
+    rng = random.Random(5)
+    suite.background_triggers(False)
+    try:
+        for index, uid in enumerate(uids):
+            seed_items(suite, uid, AGENTS, 50)
+            service.recompute(suite.db, uid, CallableRequest(force=True))
+            for k in range(index):  # the ledger this user's next close finds
+                data = trade(rng.choice(AGENTS), 500 + k, str(rng.randint(-900, 1200) / 100))
+                assert close_in_process(suite, uid, f"l{k:03d}", data).path == "window"
+    finally:
+        suite.background_triggers(True)
+    triggers_live(suite, prefix)
+    log_offset = debug_log_offset()
+    baseline = Watcher(suite, f"users/{prefix}-baseline/bench/baseline")
+    maestro_ms, baseline_ms = [], []
+    try:
+        for i, uid in enumerate(uids):
+            maestro = Watcher(suite, f"users/{uid}/maestro/weights")
+            try:
+                wait_until_listening(maestro)
+                data = trade(rng.choice(AGENTS), 2000 + i, str(rng.randint(-900, 1200) / 100))
+                commit = suite.journal(uid).document("cold").set(data).update_time
+                maestro_ms.append(
+                    wait_reflected(
+                        maestro,
+                        commit,
+                        lambda doc, c=commit: documents.reflects_write(doc, "cold", c),  # type: ignore[misc]
+                        f"cold close {i}",
+                    )
+                )
+            finally:
+                maestro.watch.unsubscribe()
+            probe = suite.db.document(f"users/{prefix}-baseline/benchProbe/p{i:04d}").set({"n": i})
+            baseline_ms.append(
+                wait_reflected(
+                    baseline,
+                    probe.update_time,
+                    lambda doc, c=probe.update_time: doc["commit_time"] >= c,  # type: ignore[misc]
+                    f"probe {i}",
+                )
+            )
+    finally:
+        baseline.watch.unsubscribe()
+    m_sum, b_sum = summarize(maestro_ms), summarize(baseline_ms)
+    return {
+        "closes": COLD_CLOSES,
+        "journal": "4 agents, 50 seeded trades each, lookback 100; each close the first of its "
+        "user on the worker; ledgers of 0..99 closes",
+        "maestro": m_sum,
+        "baseline": b_sum,
+        "ratio_median": round(m_sum["median_ms"] / b_sum["median_ms"], 3),
+        "ratio_p95": round(m_sum["p95_ms"] / b_sum["p95_ms"], 3),
+        "functions_log": logged_runs(prefix, log_offset, COLD_CLOSES),
+        "samples_ms": {"maestro": maestro_ms, "baseline": baseline_ms},
+    }
+
+
+def triggers_live(suite: Suite, prefix: str) -> None:
+    """Re-enabled background triggers are reloaded before they fire again: wait until both
+    codebases answer a write (a close of a scratch user, a baseline probe)."""
+    uid = f"{prefix}-warmup"
+    commit = suite.journal(uid).document("w").set(trade(AGENTS[0], 1, "1")).update_time
+    suite.wait_reflected(uid, "w", commit, timeout=120)
+    probe = suite.db.document(f"users/{uid}/benchProbe/w").set({"n": 0})
+    suite.wait_for_weights(uid, lambda _: True)
+    deadline = time.monotonic() + 120
+    while True:
+        baseline = suite.db.document(f"users/{uid}/bench/baseline").get()
+        if baseline.exists and baseline.get("commit_time") >= probe.update_time:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the baseline trigger never answered")
+        time.sleep(0.05)
+
+
+def wait_until_listening(watcher: Watcher) -> None:
+    """A listener's first snapshot arrives a moment after it is attached (the document exists
+    here): wait for it, so that the close's version is timed from a live listener."""
+    deadline = time.monotonic() + 10
+    while watcher.first(lambda _: True) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("listener never delivered the current document")
+        time.sleep(0.002)
 
 
 def logged_runs(uid: str, offset: int, expected: int) -> dict[str, Any]:
@@ -201,9 +310,7 @@ def concurrent_vs_sequential(suite: Suite) -> dict[str, Any]:
             parallel_entries = firestore_io.read_agent_journals(suite.db, uid, agents, 100)
             concurrent.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            serial_entries = firestore_io.read_agent_journals_sequentially(
-                suite.db, uid, agents, 100
-            )
+            serial_entries = read_agent_journals_sequentially(suite.db, uid, agents, 100)
             sequential.append((time.perf_counter() - started) * 1000)
             assert len(parallel_entries) == len(serial_entries) == agent_count * 100
         c, s = summarize(concurrent), summarize(sequential)
@@ -261,23 +368,38 @@ class OperationCounter:
             setattr(firestore_io, name, original)
 
 
-def close_run(suite: Suite, uid: str, trade_id: str, data: dict[str, Any], **options: Any) -> Any:
+def close_run(
+    suite: Suite, uid: str, trade_id: str, data: dict[str, Any], settings: Settings | None = None
+) -> Any:
     """Write a close with triggers off and run the service on it as the trigger would."""
     suite.background_triggers(False)
     try:
-        suite.journal(uid).document(trade_id).set(data)
+        return close_in_process(suite, uid, trade_id, data, settings)
     finally:
         suite.background_triggers(True)
-    after = suite.journal(uid).document(trade_id).get()
-    cause = service.Cause("trade", trade_id, f"bench-{trade_id}", after.update_time)
-    return service.recompute(
-        suite.db,
-        uid,
-        cause,
-        touched_agents=frozenset({data["agent_id"]}),
-        closed_trade=JournalEntry(trade_id, after.to_dict() or {}),
-        **options,
+
+
+def close_in_process(
+    suite: Suite, uid: str, trade_id: str, data: dict[str, Any], settings: Settings | None = None
+) -> Any:
+    """Write a close (triggers must be off) and run the service on it in this process."""
+    after = suite.journal(uid).document(trade_id).set(data)
+    event = classify_trade_write(
+        trade_id, f"bench-{trade_id}", None, data, to_ns(after.update_time)
     )
+    assert isinstance(event, TradeEvent)
+    return service.recompute(suite.db, uid, event, settings)
+
+
+def read_agent_journals_sequentially(
+    db: Any, uid: str, agent_ids: tuple[str, ...], lookback_trades: int
+) -> list[JournalEntry]:
+    """The seed's way, one agent after another (what the concurrent queries are measured
+    against)."""
+    entries: list[JournalEntry] = []
+    for agent_id in agent_ids:
+        entries += firestore_io.read_agent_journals(db, uid, (agent_id,), lookback_trades)
+    return entries
 
 
 def cost_growth(suite: Suite, counter: OperationCounter) -> list[dict[str, Any]]:
@@ -295,7 +417,7 @@ def cost_growth(suite: Suite, counter: OperationCounter) -> list[dict[str, Any]]
             }
             suite.db.document(f"users/{uid}/maestro/config").set(config)
             counter.take()
-            service.recompute(suite.db, uid, service.Cause("callable"))
+            service.recompute(suite.db, uid, CallableRequest(force=True))
             rebuild = counter.take()
             outcome = close_run(suite, uid, "g", trade(agents[0], 99_999, "1"))
             assert outcome.path == "window", outcome.reason
@@ -329,9 +451,9 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
                 assert outcome.path == expected_path, (label, outcome.reason)
             scenarios[label] = counter.take()
 
-        def close(trade_id: str, minute: int, **options: Any) -> Any:
+        def close(trade_id: str, minute: int, settings: Settings | None = None) -> Any:
             data = trade(AGENTS[minute % 4], 5000 + minute, "12.5")
-            return close_run(suite, user.uid, trade_id, data, **options)
+            return close_run(suite, user.uid, trade_id, data, settings)
 
         measured("trigger: first close of a user (windows built)", "query", lambda: close("c0", 0))
         measured(
@@ -348,14 +470,12 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
         measured(
             "trigger: the same close delivered again",
             None,
-            lambda: close_run(
-                suite, user.uid, "c1", trade(AGENTS[1], 5001, "12.5"), window_max_age_seconds=3600
-            ),
+            lambda: close_run(suite, user.uid, "c1", trade(AGENTS[1], 5001, "12.5")),
         )
         measured(
             "trigger: a close with windows off (MAESTRO_WINDOW_MAX_AGE_SECONDS=0)",
             "query",
-            lambda: close("c2", 2, window_max_age_seconds=0),
+            lambda: close("c2", 2, Settings(window_max_age_seconds=0)),
         )
         opened = suite.journal(user.uid).document("opened")
         suite.background_triggers(False)
@@ -381,7 +501,7 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
     warm = scenarios["trigger: a close, on the instance that stored the last version"]
     cold = scenarios["trigger: a close, on an instance new to this user"]
     off = scenarios["trigger: a close with windows off (MAESTRO_WINDOW_MAX_AGE_SECONDS=0)"]
-    every = service.MAX_CLOSES_APPLIED
+    every = decisions.MAX_LEDGER_ENTRIES
     per_million = {}
     for place, price in PRICES.items():
 
@@ -408,6 +528,7 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
 
 SECTIONS: dict[str, Callable[[Suite], dict[str, Any]]] = {
     "end_to_end": end_to_end,
+    "end_to_end_cold": end_to_end_cold,
     "callable_round_trip": callable_round_trip,
     "queries": concurrent_vs_sequential,
     "firestore_cost": firestore_cost,

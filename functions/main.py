@@ -11,16 +11,20 @@ from firebase_functions import firestore_fn, https_fn, options, params
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
-from maestro import handlers
+from maestro import decisions, handlers
 
 # Deploy-time settings (override in functions/.env or at deploy time).
 MEMORY_MB = params.IntParam("MAESTRO_MEMORY_MB", default=256)
 MAX_INSTANCES = params.IntParam("MAESTRO_MAX_INSTANCES", default=20)
 TIMEOUT_SECONDS = params.IntParam("MAESTRO_TIMEOUT_SECONDS", default=60)
-CACHE_TTL_SECONDS = params.IntParam("MAESTRO_CACHE_TTL_SECONDS", default=300)
+CACHE_TTL_SECONDS = params.IntParam(
+    "MAESTRO_CACHE_TTL_SECONDS", default=decisions.CACHE_TTL_SECONDS_DEFAULT
+)
 # How old rolling windows may get before a close rebuilds them from the journal (0: never use
 # windows; every close queries agents x lookback trades).
-WINDOW_MAX_AGE_SECONDS = params.IntParam("MAESTRO_WINDOW_MAX_AGE_SECONDS", default=3600)
+WINDOW_MAX_AGE_SECONDS = params.IntParam(
+    "MAESTRO_WINDOW_MAX_AGE_SECONDS", default=decisions.WINDOW_MAX_AGE_SECONDS_DEFAULT
+)
 # Read when the function is declared (the SDK takes plain values for these two).
 REGION = os.environ.get("MAESTRO_REGION", "us-central1")
 ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
@@ -37,21 +41,28 @@ options.set_global_options(
 )
 
 
+def settings() -> decisions.Settings:
+    return decisions.Settings(
+        window_max_age_seconds=WINDOW_MAX_AGE_SECONDS.value,
+        cache_ttl_seconds=CACHE_TTL_SECONDS.value,
+    )
+
+
 @handlers.guard_callable_body
 @https_fn.on_call(enforce_app_check=ENFORCE_APP_CHECK)
 def calculate_agent_weights(req: https_fn.CallableRequest[Any]) -> dict[str, Any]:
-    return handlers.calculate_agent_weights(req, cache_ttl_seconds=CACHE_TTL_SECONDS.value)
+    return handlers.calculate_agent_weights(req, settings())
 
 
 @firestore_fn.on_document_written(document="users/{uid}/tradeJournal/{tradeId}")
 def recompute_on_trade_written(
     event: firestore_fn.Event[Change[DocumentSnapshot | None]],
 ) -> None:
-    handlers.on_trade_written(event, window_max_age_seconds=WINDOW_MAX_AGE_SECONDS.value)
+    handlers.on_trade_written(event, settings())
 
 
 @firestore_fn.on_document_written(document="users/{uid}/maestro/config")
 def recompute_on_config_written(
     event: firestore_fn.Event[Change[DocumentSnapshot | None]],
 ) -> None:
-    handlers.on_config_written(event)
+    handlers.on_config_written(event, settings())

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
 from maestro.config import MaestroConfig  # noqa: E402
+from maestro.documents import reflects_write  # noqa: E402
 from maestro.journal_file import load_journal_file  # noqa: E402
 from maestro.result import render_weights_table  # noqa: E402
-from maestro.service import reflects_write  # noqa: E402
 from maestro.weighting import compute_weights  # noqa: E402
 
 BATCH = 50

@@ -7,19 +7,20 @@ against firestore.indexes.json, so a query without an index cannot ship.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from . import ENGINE_VERSION
+from . import documents
+from .config import MaestroConfig
+from .documents import StoredDocuments
 from .journal import JournalEntry
-from .window import WINDOW_FORMAT, AgentWindow, WindowError, encode_trades, window_from_fields
+from .timestamps import EPOCH_START, to_ns
 
 if TYPE_CHECKING:
     from google.cloud.firestore import (
@@ -37,8 +38,6 @@ JOURNAL: Final = "tradeJournal"
 MAESTRO: Final = "maestro"
 WEIGHTS_DOC: Final = "weights"
 CONFIG_DOC: Final = "config"
-# users/{uid}/maestro/window_<agent id, percent-encoded>: one rolling window per agent.
-WINDOW_DOC_PREFIX: Final = "window_"
 
 # Reads are retried on these transient errors (a read changes nothing, so a retry is safe).
 # The commit is guarded by a precondition, so it is safe to retry too: a retry of a commit that
@@ -74,8 +73,6 @@ CLOSED_AFTER_QUERY: Final = QueryShape(
     inequality_field="closed_at",
 )
 QUERY_SHAPES: Final = (AGENT_JOURNAL_QUERY, CLOSED_AFTER_QUERY)
-# Earliest Firestore timestamp: `closed_at > EPOCH_START` matches every timestamp value.
-EPOCH_START: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 _client: Client | None = None
 _client_lock = threading.Lock()
@@ -105,141 +102,69 @@ def config_ref(db: Client, uid: str) -> DocumentReference:
     return db.collection(USERS).document(uid).collection(MAESTRO).document(CONFIG_DOC)
 
 
-def window_ref(db: Client, uid: str, agent_id: str) -> DocumentReference:
-    # Agent ids may hold "/" (not allowed in a document id): percent-encode them.
-    from urllib.parse import quote
-
-    document_id = WINDOW_DOC_PREFIX + quote(agent_id, safe="")
+def maestro_ref(db: Client, uid: str, document_id: str) -> DocumentReference:
     return db.collection(USERS).document(uid).collection(MAESTRO).document(document_id)
 
 
-@dataclass(frozen=True, slots=True)
-class UserState:
-    """The user's stored weights and config, read together at one instant (`read_time`)."""
+def read_documents(db: Client, uid: str, *, with_windows: bool) -> StoredDocuments:
+    """The user's weights and config (and, `with_windows`, the rolling windows) in one
+    consistent batch get. Its read time is the run's watermark: every journal write committed
+    before it is visible to the queries that follow. Windows too large for one document take
+    a second batch get, at the same read time."""
 
-    weights: DocumentSnapshot
-    config: DocumentSnapshot
-    read_time: dt.datetime
-
-
-def read_user_state(db: Client, uid: str) -> UserState:
-    """Weights and config in one consistent read. Its read_time is the journal watermark of the
-    run: every journal write committed before it is visible to the queries that follow."""
-
-    def read() -> UserState:
-        snapshots = {
-            snap.reference.id: snap
-            for snap in _get_all(db, [weights_ref(db, uid), config_ref(db, uid)])
-        }
-        weights, config = snapshots[WEIGHTS_DOC], snapshots[CONFIG_DOC]
-        return UserState(weights=weights, config=config, read_time=weights.read_time)
+    def read() -> StoredDocuments:
+        ids = [WEIGHTS_DOC, CONFIG_DOC]
+        if with_windows:
+            ids.append(documents.windows_document_id(0))
+        snapshots = _get_all(db, [maestro_ref(db, uid, doc_id) for doc_id in ids])
+        found = {snap.reference.id: snap for snap in snapshots if snap.exists}
+        read_time = snapshots[0].read_time
+        windows: list[Mapping[str, Any]] | None = None
+        if with_windows:
+            head = found.get(documents.windows_document_id(0))
+            windows = [head.to_dict() or {}] if head is not None else []
+            shards = documents.window_shard_count(windows[0] if windows else None)
+            if shards > 1:
+                rest = [
+                    maestro_ref(db, uid, documents.windows_document_id(i)) for i in range(1, shards)
+                ]
+                windows += [
+                    snap.to_dict() or {} for snap in _get_all(db, rest, read_time) if snap.exists
+                ]
+        weights, config = found.get(WEIGHTS_DOC), found.get(CONFIG_DOC)
+        return StoredDocuments(
+            weights=weights.to_dict() if weights is not None else None,
+            weights_update_time=weights.update_time if weights is not None else None,
+            config=config.to_dict() if config is not None else None,
+            windows=windows,
+            read_time=read_time,
+        )
 
     return with_retries(read)
-
-
-def written_snapshot(db: Client, uid: str, update_time: dt.datetime) -> DocumentSnapshot:
-    """A snapshot standing for the weights document this run just stored: exists, with its
-    commit time as update time, for the next write's precondition. It carries no data (the
-    run keeps the document itself: a snapshot deep-copies its data, which costs more than
-    the rest of a close)."""
-    from google.cloud.firestore import DocumentSnapshot
-
-    return DocumentSnapshot(
-        weights_ref(db, uid),
-        None,
-        exists=True,
-        read_time=update_time,
-        create_time=None,
-        update_time=update_time,
-    )
-
-
-def read_windows(
-    db: Client, uid: str, agent_ids: Sequence[str], read_time: dt.datetime
-) -> dict[str, DocumentSnapshot]:
-    """The agents' stored windows, at the instant of the run's state read."""
-    refs = [window_ref(db, uid, agent_id) for agent_id in agent_ids]
-    snapshots = with_retries(lambda: _get_all(db, refs, read_time))
-    by_id = {snap.reference.id: snap for snap in snapshots}
-    return {agent_id: by_id[ref.id] for agent_id, ref in zip(agent_ids, refs, strict=True)}
-
-
-def load_window(snapshot: DocumentSnapshot, agent_id: str) -> AgentWindow | None:
-    """The stored window, or None when it is missing or unreadable (then it is rebuilt)."""
-    if not snapshot.exists:
-        return None
-    fields = snapshot.to_dict() or {}
-    as_of = fields.get("as_of")
-    if not isinstance(as_of, dt.datetime):
-        return None
-    try:
-        return window_from_fields(fields, agent_id, to_ns(as_of))
-    except WindowError:
-        return None
-
-
-def window_fields(window: AgentWindow) -> dict[str, Any]:
-    return {
-        "format": WINDOW_FORMAT,
-        "engine_version": ENGINE_VERSION,
-        "agent_id": window.agent_id,
-        "lookback_trades": window.lookback_trades,
-        "as_of": from_ns(window.as_of_ns),
-        "trade_count": len(window.trades),
-        "trades": encode_trades(window.trades),
-    }
-
-
-def to_ns(moment: dt.datetime) -> int:
-    """A Firestore timestamp as integer nanoseconds since the epoch, keeping the nanoseconds
-    that datetime comparisons ignore (a naive datetime is read as UTC)."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return calendar.timegm(aware.utctimetuple()) * 1_000_000_000 + _nanosecond(moment)
-
-
-def from_ns(nanoseconds: int) -> dt.datetime:
-    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
-
-    seconds, nanos = divmod(nanoseconds, 1_000_000_000)
-    moment = EPOCH_START + dt.timedelta(seconds=seconds)
-    return DatetimeWithNanoseconds(
-        moment.year,
-        moment.month,
-        moment.day,
-        moment.hour,
-        moment.minute,
-        moment.second,
-        nanosecond=nanos,
-        tzinfo=dt.UTC,
-    )
 
 
 def _build_query(db: Client, uid: str, shape: QueryShape, **values: Any) -> Query:
     from google.cloud.firestore import FieldFilter
 
     query: Query = db.collection(USERS).document(uid).collection(shape.collection_id)
-    for field in shape.equality_fields:
-        query = query.where(filter=FieldFilter(field, "==", values[field]))
+    for name in shape.equality_fields:
+        query = query.where(filter=FieldFilter(name, "==", values[name]))
     if shape.inequality_field is not None:
         query = query.where(
             filter=FieldFilter(shape.inequality_field, ">", values[shape.inequality_field])
         )
-    for field, direction in shape.order_by:
-        query = query.order_by(field, direction=direction)
+    for name, direction in shape.order_by:
+        query = query.order_by(name, direction=direction)
     return query
 
 
 def read_agent_journals(
-    db: Client,
-    uid: str,
-    agent_ids: Sequence[str],
-    lookback_trades: int,
-    read_time: dt.datetime | None = None,
+    db: Client, uid: str, agent_ids: Sequence[str], lookback_trades: int
 ) -> list[JournalEntry]:
     """Per agent: where agent_id == X order by closed_at desc limit lookback_trades, all agents'
-    queries running concurrently and, given read_time, at that one consistent instant."""
-    per_agent = query_agent_journals(db, uid, agent_ids, lookback_trades, read_time)
-    return [entry for entries in per_agent.values() for entry, _ in entries]
+    queries running concurrently."""
+    per_agent = query_agent_journals(db, uid, agent_ids, lookback_trades, lambda entry, _: entry)
+    return [entry for entries in per_agent.values() for entry in entries]
 
 
 def query_agent_journals(
@@ -247,15 +172,19 @@ def query_agent_journals(
     uid: str,
     agent_ids: Sequence[str],
     lookback_trades: int,
+    convert: Callable[[JournalEntry, int], T],
     read_time: dt.datetime | None = None,
-) -> dict[str, list[tuple[JournalEntry, int]]]:
-    """read_agent_journals by agent, each entry with its commit time (ns) for the windows."""
+) -> dict[str, list[T]]:
+    """read_agent_journals by agent, at `read_time` when given (one consistent instant), each
+    document handed to `convert` with its commit time (ns) as it arrives, so that a large
+    rebuild never holds every snapshot at once."""
 
-    def one_agent(agent_id: str) -> list[tuple[JournalEntry, int]]:
+    def one_agent(agent_id: str) -> list[T]:
         query = _build_query(db, uid, AGENT_JOURNAL_QUERY, agent_id=agent_id).limit(lookback_trades)
         return with_retries(
             lambda: [
-                (_entry(snap), to_ns(snap.update_time)) for snap in _run_query(query, read_time)
+                convert(_entry(snap), to_ns(snap.update_time))
+                for snap in _run_query(query, read_time)
             ]
         )
 
@@ -264,66 +193,54 @@ def query_agent_journals(
     return dict(zip(agent_ids, _query_executor().map(one_agent, agent_ids), strict=True))
 
 
-def read_agent_journals_sequentially(
-    db: Client, uid: str, agent_ids: Sequence[str], lookback_trades: int
-) -> list[JournalEntry]:
-    """The seed's way, one agent after another; kept only to measure against (bench/)."""
-    entries: list[JournalEntry] = []
-    for agent_id in agent_ids:
-        query = _build_query(db, uid, AGENT_JOURNAL_QUERY, agent_id=agent_id).limit(lookback_trades)
-        entries.extend(_entry(snap) for snap in _run_query(query, None))
-    return entries
-
-
 def any_trade_closed_after(db: Client, uid: str, closed_at: dt.datetime | None) -> bool:
     """Whether a trade with a closed_at timestamp later than `closed_at` exists (1 read)."""
     query = _build_query(db, uid, CLOSED_AFTER_QUERY, closed_at=closed_at or EPOCH_START).limit(1)
     return with_retries(lambda: any(True for _ in _run_query(query, None)))
 
 
-def save_config(db: Client, uid: str, config_json: Mapping[str, Any]) -> None:
+def save_config(db: Client, uid: str, config: MaestroConfig) -> None:
     from google.cloud.firestore import SERVER_TIMESTAMP
 
-    document = {**config_json, "updated_at": SERVER_TIMESTAMP}
-    with_retries(lambda: config_ref(db, uid).set(document))
+    fields = documents.config_fields(config, updated_at=SERVER_TIMESTAMP)
+    with_retries(lambda: config_ref(db, uid).set(fields))
 
 
 class ConflictError(Exception):
     """The weights document changed since this run read it: read again and redo."""
 
 
-def commit_run(
-    db: Client,
-    uid: str,
-    document: Mapping[str, Any],
-    windows: Sequence[AgentWindow],
-    seen: DocumentSnapshot,
-    previous: Mapping[str, Any] | None = None,
-) -> dt.datetime:
+@dataclass(frozen=True, slots=True)
+class WeightsWrite:
+    """One run's write: the new weights document, and what it knows of the stored one (its
+    fields and update time: None when there is none) for the compare-and-set; the window
+    documents a rebuild stores (document id -> fields)."""
+
+    fields: Mapping[str, Any]
+    stored_fields: Mapping[str, Any] | None
+    stored_update_time: dt.datetime | None
+    windows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def commit_weights(db: Client, uid: str, write: WeightsWrite) -> dt.datetime:
     """Store the weights and the windows they were computed from, atomically, only if the
-    weights document is still the version `seen` (compare-and-set on its update time; a create
-    when there was none). Given `previous`, the contents of `seen`, only the difference is sent.
-    Every window write goes through here with the weights, so that check also guards the
-    windows. Returns the commit time; raises ConflictError when another run wrote first."""
+    weights document is still the version the run read (compare-and-set on its update time; a
+    create when there was none). Only the difference from the stored fields is sent: a write's
+    cost grows with the fields it carries. Every window write goes through here with the
+    weights, so the same check guards the windows. Returns the commit time; raises
+    ConflictError when another run wrote first."""
     from google.api_core import exceptions
-    from google.cloud.firestore import DELETE_FIELD
 
     batch = db.batch()
     ref = weights_ref(db, uid)
-    if seen.exists and previous is not None and not windows:
-        # Only what changed: a write's cost grows with the fields it carries, and a close
-        # changes the weights and a few statistics, not the whole document.
-        precondition = db.write_option(last_update_time=seen.update_time)
-        batch.update(ref, document_patch(previous, document), option=precondition)
-    elif seen.exists:
-        # A whole replacement: clear what a failed run's mark_weights_stale may have added.
-        cleared = {"stale_reason": DELETE_FIELD, "stale_since": DELETE_FIELD}
-        precondition = db.write_option(last_update_time=seen.update_time)
-        batch.update(ref, {**cleared, **document}, option=precondition)
+    if write.stored_update_time is None:
+        batch.create(ref, dict(write.fields))
     else:
-        batch.create(ref, dict(document))
-    for window in windows:
-        batch.set(window_ref(db, uid, window.agent_id), window_fields(window))
+        precondition = db.write_option(last_update_time=write.stored_update_time)
+        patch = document_patch(write.stored_fields or {}, write.fields)
+        batch.update(ref, patch, option=precondition)
+    for document_id, fields in write.windows.items():
+        batch.set(maestro_ref(db, uid, document_id), dict(fields))
     try:
         results = with_retries(lambda: _commit(batch))
     except (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound):
@@ -368,18 +285,8 @@ def _difference(
 def _same_value(old: Any, new: Any) -> bool:
     if isinstance(old, dt.datetime) and isinstance(new, dt.datetime):
         # datetime equality ignores the nanoseconds a Firestore timestamp may carry
-        return bool(old == new) and _nanosecond(old) == _nanosecond(new)
+        return to_ns(old) == to_ns(new)
     return type(old) is type(new) and old == new
-
-
-def _nanosecond(moment: dt.datetime) -> int:
-    """The sub-second part in nanoseconds. A DatetimeWithNanoseconds keeps more than the
-    microseconds, but a copy of one (DocumentSnapshot.to_dict() deep-copies) keeps only the
-    microseconds and reports 0 nanoseconds: trust `nanosecond` only when it agrees with them."""
-    nanos = getattr(moment, "nanosecond", None)
-    if isinstance(nanos, int) and nanos // 1000 == moment.microsecond:
-        return nanos
-    return moment.microsecond * 1000
 
 
 def mark_weights_stale(db: Client, uid: str, reason: str) -> None:
@@ -387,9 +294,7 @@ def mark_weights_stale(db: Client, uid: str, reason: str) -> None:
     recomputes instead of serving them from cache). Never creates a document."""
     from google.cloud.firestore import SERVER_TIMESTAMP
 
-    weights_ref(db, uid).update(
-        {"stale": True, "stale_reason": reason, "stale_since": SERVER_TIMESTAMP}
-    )
+    weights_ref(db, uid).update(documents.stale_fields(reason, since=SERVER_TIMESTAMP))
 
 
 def with_retries(call: Callable[[], T]) -> T:

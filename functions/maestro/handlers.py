@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -16,10 +16,11 @@ from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
 from . import firestore_io, service
-from .changes import agents_touched, classify_change, is_close
 from .config import ConfigError, MaestroConfig
-from .journal import JournalEntry
+from .decisions import Settings
+from .events import CallableRequest, ConfigWritten, Ignored, classify_trade_write
 from .result import render_weights_table
+from .timestamps import to_ns
 
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 PAYLOAD_KEYS: Final = ("config", "force")
@@ -76,9 +77,9 @@ def parse_callable_data(data: Any) -> CallableRequestData:
 
 
 def calculate_agent_weights(
-    request: https_fn.CallableRequest[Any], *, cache_ttl_seconds: int
+    request: https_fn.CallableRequest[Any], settings: Settings
 ) -> dict[str, Any]:
-    """The callable: the signed-in user's weights, from cache when still valid."""
+    """The callable: the signed-in user's weights, from the stored document while it is valid."""
     if request.auth is None or not request.auth.uid:
         raise https_fn.HttpsError(Code.UNAUTHENTICATED, "sign in to compute agent weights")
     uid = request.auth.uid  # never a uid from the payload
@@ -92,96 +93,61 @@ def calculate_agent_weights(
     try:
         db = firestore_io.get_client()
         if parsed.config is not None:
-            firestore_io.save_config(db, uid, parsed.config.to_json_dict())
-        state = firestore_io.read_user_state(db, uid)
-        if parsed.config is None and not parsed.force:
-            effective = service.resolve_config(state.config)
-            cached = service.cached_document(db, uid, effective, state.weights, cache_ttl_seconds)
-            if cached is not None:
-                _log_run("callable", uid, "cached", "stored weights still valid", started, cached)
-                return cached
-        outcome = service.recompute(db, uid, service.Cause("callable"), state=state)
+            firestore_io.save_config(db, uid, parsed.config)
+        asked = CallableRequest(force=parsed.force, config_saved=parsed.config is not None)
+        outcome = service.recompute(db, uid, asked, settings)
     except https_fn.HttpsError:
         raise
     except Exception as error:
         raise _to_https_error(error, uid=uid, cause="callable") from None
-    _log_run("callable", uid, outcome.status, outcome.reason, started, outcome.document, outcome)
+    _log_run("callable", uid, started, outcome)
     assert outcome.document is not None  # a callable run always ends with a stored document
     return outcome.document
 
 
 def on_trade_written(
-    event: firestore_fn.Event[Change[DocumentSnapshot | None]],
-    *,
-    window_max_age_seconds: int = service.WINDOW_MAX_AGE_SECONDS_DEFAULT,
+    event: firestore_fn.Event[Change[DocumentSnapshot | None]], settings: Settings
 ) -> None:
-    """The trigger: recompute when a write changes what the engine reads. Idempotent: events
-    arrive at least once and in any order."""
+    """The trigger: classify the write once, then recompute when it changes what the engine
+    reads. Idempotent: events arrive at least once and in any order."""
     uid, trade_id = event.params["uid"], event.params["tradeId"]
-    before_snapshot, after_snapshot = event.data.before, event.data.after
-    before = before_snapshot.to_dict() if before_snapshot is not None else None
-    after = after_snapshot.to_dict() if after_snapshot is not None else None
-    verdict = classify_change(before, after)
-    if not verdict.recompute:
-        logger.info("maestro trigger skipped", uid=uid, trade_id=trade_id, reason=verdict.reason)
-        return
-    cause = service.Cause(
-        "trade",
-        trade_id=trade_id,
-        event_id=event.id,
+    before, after = event.data.before, event.data.after
+    classified = classify_trade_write(
+        trade_id,
+        event.id,
+        before.to_dict() if before is not None else None,
+        after.to_dict() if after is not None else None,
         # The exact commit time of a create or update; a delete's is not in the event.
-        commit_time=after_snapshot.update_time if after_snapshot is not None else None,
+        to_ns(after.update_time) if after is not None else None,
     )
+    if isinstance(classified, Ignored):
+        logger.info(
+            "maestro trigger skipped", uid=uid, trade_id=trade_id, reason=classified.reason.value
+        )
+        return
     started = time.perf_counter()
     try:
-        db = firestore_io.get_client()
-        outcome = service.recompute(
-            db,
-            uid,
-            cause,
-            touched_agents=agents_touched(before, after),
-            closed_trade=JournalEntry(trade_id, after)
-            if after and is_close(before, after)
-            else None,
-            window_max_age_seconds=window_max_age_seconds,
-        )
+        outcome = service.recompute(firestore_io.get_client(), uid, classified, settings)
     except Exception as error:
         https_error = _to_https_error(error, uid=uid, cause=f"trade {trade_id}")
         _mark_stale(uid, f"trigger for trade {trade_id} failed: {https_error.code.value}")
         raise https_error from None
-    _log_run(
-        f"trade {trade_id} ({verdict.reason})",
-        uid,
-        outcome.status,
-        outcome.reason,
-        started,
-        outcome.document,
-        outcome,
-    )
+    _log_run(f"trade {trade_id} ({classified.describe()})", uid, started, outcome)
 
 
-def on_config_written(event: firestore_fn.Event[Change[DocumentSnapshot | None]]) -> None:
+def on_config_written(
+    event: firestore_fn.Event[Change[DocumentSnapshot | None]], settings: Settings
+) -> None:
     """The config trigger: a config written straight to Firestore (not through the callable)
     applies at once, and the weights document changes whenever the effective config does (an
-    instance remembering the previous weights relies on that: see service.KnownState)."""
+    instance remembering the previous weights relies on that: see memory.py)."""
     uid = event.params["uid"]
     started = time.perf_counter()
     try:
-        db = firestore_io.get_client()
-        state = firestore_io.read_user_state(db, uid)
-        stored = state.weights.to_dict() if state.weights.exists else None
-        effective = service.resolve_config(state.config)
-        if stored is None or (
-            stored.get("config") == effective.config.to_json_dict()
-            and stored.get("config_source") == effective.source
-        ):
-            reason = "no weights yet" if stored is None else "the weights already use this config"
-            logger.info("maestro config trigger skipped", uid=uid, reason=reason)
-            return
-        outcome = service.recompute(db, uid, service.Cause("config"), state=state)
+        outcome = service.recompute(firestore_io.get_client(), uid, ConfigWritten(), settings)
     except Exception as error:
         raise _to_https_error(error, uid=uid, cause="config") from None
-    _log_run("config", uid, outcome.status, outcome.reason, started, outcome.document, outcome)
+    _log_run("config", uid, started, outcome)
 
 
 def _to_https_error(error: Exception, *, uid: str, cause: str) -> https_fn.HttpsError:
@@ -221,30 +187,22 @@ def _mark_stale(uid: str, reason: str) -> None:
         logger.warn("could not flag weights stale", uid=uid, error=repr(error))
 
 
-def _log_run(
-    cause: str,
-    uid: str,
-    status: str,
-    reason: str,
-    started: float,
-    document: Mapping[str, Any] | None,
-    outcome: service.RunOutcome | None = None,
-) -> None:
+def _log_run(cause: str, uid: str, started: float, outcome: service.RunOutcome) -> None:
     fields: dict[str, Any] = {
         "uid": uid,
         "cause": cause,
-        "status": status,
-        "reason": reason,
+        "status": outcome.status.value,
+        "reason": outcome.reason,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "agents": outcome.agent_count,
+        "timings_ms": outcome.timings_ms,
     }
-    if outcome is not None:
-        fields["agents"] = outcome.agent_count
-        fields["timings_ms"] = outcome.timings_ms
-        if outcome.path:
-            fields["path"] = outcome.path
+    if outcome.path:
+        fields["path"] = outcome.path
+    document = outcome.document
     if document is not None and "weights" in document:
         fields["weights"] = document["weights"]
-        if status == "written":  # the seed's final weights table, once per new result
+        if outcome.status is service.RunStatus.WRITTEN:  # the seed's table, once per new result
             fields["table"] = render_weights_table(document)
     logger.info("maestro weights", **fields)
 

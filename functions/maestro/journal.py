@@ -1,4 +1,6 @@
-"""Trade journal entries -> per-agent percentage returns, with the reason for every rejection.
+"""Trade journal entries -> closed trades -> per-agent percentage returns, with the reason for
+every rejection. The one place that orders trades and computes returns: the offline engine, the
+per-agent queries and the rolling windows (window.py) all go through ClosedTrade.
 
 The selection rule mirrors the Firestore query Maestro runs for each agent
 (`where agent_id == X order by closed_at desc limit lookback_trades`), so that an offline run on a
@@ -10,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
-from typing import Any, Final
+from operator import itemgetter
+from typing import Any, Final, NamedTuple
+
+from .precision import ENGINE_CONTEXT
 
 # Amounts outside this band are refused: no real trade needs them, and they keep every
 # intermediate value far from the Decimal context's exponent limits.
@@ -38,14 +43,11 @@ class Rejection(StrEnum):
     QUANTITY_INVALID = "quantity_invalid"
     NON_POSITIVE_CAPITAL = "non_positive_capital"
     CLOSED_AT_INVALID = "closed_at_invalid"
-
-
-# The amounts a return needs, with the rejection for each when missing or invalid.
-_AMOUNT_FIELDS: Final = (
-    ("realized_pnl", Rejection.REALIZED_PNL_MISSING, Rejection.REALIZED_PNL_INVALID),
-    ("entry_price", Rejection.ENTRY_PRICE_MISSING, Rejection.ENTRY_PRICE_INVALID),
-    ("quantity", Rejection.QUANTITY_MISSING, Rejection.QUANTITY_INVALID),
-)
+    # The capital Maestro allocated to the agent when the trade opened (an optional field, the
+    # basis of returns on allocated capital).
+    ALLOCATED_CAPITAL_MISSING = "allocated_capital_missing"
+    ALLOCATED_CAPITAL_INVALID = "allocated_capital_invalid"
+    NON_POSITIVE_ALLOCATED_CAPITAL = "non_positive_allocated_capital"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +56,6 @@ class JournalEntry:
 
     trade_id: str
     data: Mapping[str, Any]
-
-
-@dataclass(slots=True)
-class AgentTrades:
-    """What the selection kept for one agent: the returns in percent, newest first, and the
-    rejected trades counted by reason."""
-
-    returns_pct: list[Decimal] = field(default_factory=list)
-    rejected: Counter[Rejection] = field(default_factory=Counter)
 
 
 def parse_amount(value: object) -> Decimal | None:
@@ -108,33 +101,160 @@ def parse_amount(value: object) -> Decimal | None:
     return amount
 
 
-def trade_return_pct(data: Mapping[str, Any]) -> Decimal | Rejection:
-    """return (percent) = realized_pnl / (entry_price x |quantity|) x 100, or why it has none.
-    Must run inside the engine's Decimal context (see weighting.ENGINE_CONTEXT)."""
-    amounts = []
-    for name, missing, invalid in _AMOUNT_FIELDS:
-        raw = data.get(name)
-        if raw is None:
-            return missing
-        amount = parse_amount(raw)
-        if amount is None:
-            return invalid
-        amounts.append(amount)
-    pnl, price, quantity = amounts
-    capital = price * abs(quantity)
-    if capital <= 0:
-        return Rejection.NON_POSITIVE_CAPITAL
+# Firestore orders values of different types by type first: null < booleans < numbers <
+# timestamps < strings < bytes < references < geo points < arrays < maps. A closed_at of the
+# wrong type therefore sorts before every timestamp in a descending query and takes a slot.
+TIMESTAMP_RANK: Final = 3
+STRING_RANK: Final = 4
+
+
+def closed_at_order(closed_at: object) -> tuple[int, dt.datetime | str]:
+    """Where a closed_at value sorts, as Firestore sorts it: the rank of its type, then a value
+    of that rank (a UTC datetime for timestamps, the text for strings, a deterministic text for
+    the other wrong types: they are all rejected, only determinism matters). Never asked for
+    None: that trade is open."""
+    if isinstance(closed_at, dt.datetime):
+        return TIMESTAMP_RANK, _as_utc(closed_at)
+    if isinstance(closed_at, str):
+        return STRING_RANK, closed_at
+    if isinstance(closed_at, bool):
+        rank = 1
+    elif isinstance(closed_at, int | float | Decimal):
+        rank = 2
+    elif isinstance(closed_at, bytes):
+        rank = 5
+    elif isinstance(closed_at, list):
+        rank = 8
+    elif isinstance(closed_at, Mapping):
+        rank = 9
+    else:
+        rank = 6
+    return rank, repr(closed_at)
+
+
+class ClosedTrade(NamedTuple):
+    """One closed trade as every method reads it: when it closed (its place in the order) and
+    each amount a return can rest on, parsed, or the reason it cannot be used. Built by
+    closed_trade() (a tuple: immutable, and cheap to build for every trade of a journal).
+
+    `closed_at` is a UTC datetime when `closed_at_rank` is TIMESTAMP_RANK; otherwise the value
+    had the wrong type, sorts where Firestore sorts it, and the trade is rejected. The notional
+    capital is entry_price x |quantity|, computed in ENGINE_CONTEXT; `notional_return` is the
+    return on it, computed once when the trade is built (a window's trades are read by every
+    run while they stay in it)."""
+
+    trade_id: str
+    closed_at_rank: int
+    closed_at: dt.datetime | str
+    realized_pnl: Decimal | Rejection
+    notional_capital: Decimal | Rejection
+    allocated_capital: Decimal | Rejection
+    notional_return: Decimal | Rejection
+
+    @property
+    def order_key(self) -> tuple[int, dt.datetime | str, str]:
+        """Sorting descending by this is Firestore's descending closed_at order: ties on
+        closed_at fall to the document id."""
+        return (self.closed_at_rank, self.closed_at, self.trade_id)
+
+    def return_pct(self) -> Decimal | Rejection:
+        """return (percent) = realized_pnl / (entry_price x |quantity|) x 100, or why there is
+        none (closed_at, then realized_pnl, then the capital, in that order)."""
+        return self.notional_return
+
+
+def _return_pct(
+    rank: int, pnl: Decimal | Rejection, capital: Decimal | Rejection
+) -> Decimal | Rejection:
+    """The return formula and its rejections, in order (closed_at, realized_pnl, the capital).
+    Must run inside ENGINE_CONTEXT."""
+    if rank != TIMESTAMP_RANK:
+        return Rejection.CLOSED_AT_INVALID
+    if isinstance(pnl, Rejection):
+        return pnl
+    if isinstance(capital, Rejection):
+        return capital
     return pnl * _HUNDRED / capital
+
+
+def closed_trade(entry: JournalEntry) -> ClosedTrade | None:
+    """The journal document as a closed trade, or None while it is open (closed_at missing or
+    null: a descending query puts those last, where they never matter)."""
+    closed_at = entry.data.get("closed_at")
+    if closed_at is None:
+        return None
+    with localcontext(ENGINE_CONTEXT):
+        return _closed_trade(entry, *closed_at_order(closed_at))
+
+
+def _closed_trade(entry: JournalEntry, rank: int, moment: dt.datetime | str) -> ClosedTrade:
+    """closed_trade() once closed_at is ordered. Must run inside ENGINE_CONTEXT (the capital's
+    product is rounded there). The engine's hot path, every selected trade: flat on purpose."""
+    data = entry.data
+    # _amount() inlined for the three amounts every trade has (a call each is a third of it).
+    raw = data.get("realized_pnl")
+    pnl: Decimal | Rejection | None = _PNL_MISSING if raw is None else parse_amount(raw)
+    if pnl is None:
+        pnl = _PNL_INVALID
+    raw = data.get("entry_price")
+    notional: Decimal | Rejection | None = _PRICE_MISSING if raw is None else parse_amount(raw)
+    if notional is None:
+        notional = _PRICE_INVALID
+    elif not isinstance(notional, Rejection):
+        raw = data.get("quantity")
+        quantity = _QUANTITY_MISSING if raw is None else parse_amount(raw)
+        if quantity is None:
+            notional = _QUANTITY_INVALID
+        elif isinstance(quantity, Rejection):
+            notional = quantity
+        else:
+            notional = notional * abs(quantity)
+            if notional <= 0:
+                notional = Rejection.NON_POSITIVE_CAPITAL
+    raw_allocated = data.get("allocated_capital")
+    allocated: Decimal | Rejection = _ALLOCATED_MISSING
+    if raw_allocated is not None:
+        allocated = _amount(raw_allocated, _ALLOCATED_MISSING, _ALLOCATED_INVALID)
+        if not isinstance(allocated, Rejection) and allocated <= 0:
+            allocated = Rejection.NON_POSITIVE_ALLOCATED_CAPITAL
+    notional_return = _return_pct(rank, pnl, notional)
+    return _new_trade(
+        ClosedTrade, (entry.trade_id, rank, moment, pnl, notional, allocated, notional_return)
+    )
+
+
+def trade_from_parts(
+    trade_id: str,
+    rank: int,
+    moment: dt.datetime | str,
+    pnl: Decimal | Rejection,
+    notional: Decimal | Rejection,
+    allocated: Decimal | Rejection,
+) -> ClosedTrade:
+    """A ClosedTrade from its parsed parts, its return computed. Must run inside
+    ENGINE_CONTEXT (the stored windows are decoded through here too)."""
+    notional_return = _return_pct(rank, pnl, notional)
+    return _new_trade(
+        ClosedTrade, (trade_id, rank, moment, pnl, notional, allocated, notional_return)
+    )
+
+
+# tuple.__new__ skips NamedTuple's Python-level constructor (half the cost, on the hot path).
+_new_trade: Final = tuple.__new__
+
+
+def newest_first(trades: Iterable[ClosedTrade]) -> list[ClosedTrade]:
+    return sorted(trades, key=lambda trade: trade.order_key, reverse=True)
 
 
 def select_agent_trades(
     entries: Iterable[JournalEntry], agent_ids: Iterable[str], lookback_trades: int
-) -> dict[str, AgentTrades]:
+) -> dict[str, tuple[ClosedTrade, ...]]:
     """Per configured agent: its `lookback_trades` most recent closed trades (closed_at
-    descending, in Firestore's order), turned into returns. Open trades (closed_at missing or
-    null) and other agents' trades are ignored; invalid trades among the selected ones are counted
-    as rejected, not replaced by older ones."""
-    candidates: dict[str, list[tuple[tuple[Any, ...], JournalEntry]]] = {
+    descending, in Firestore's order), newest first. Open trades (closed_at missing or null) and
+    other agents' trades are ignored; invalid trades among the selected ones stay (the engine
+    counts them as rejected), never replaced by older ones."""
+    candidates: dict[str, list[tuple[int, Any, str, JournalEntry]]] = {
         agent_id: [] for agent_id in agent_ids
     }
     for entry in entries:
@@ -144,58 +264,64 @@ def select_agent_trades(
         closed_at = entry.data.get("closed_at")
         if closed_at is None:
             continue
-        candidates[agent_id].append((_closed_at_order_key(closed_at, entry.trade_id), entry))
-
-    selected: dict[str, AgentTrades] = {}
-    for agent_id, ranked in candidates.items():
-        ranked.sort(key=lambda pair: pair[0], reverse=True)
-        trades = AgentTrades()
-        for _, entry in ranked[:lookback_trades]:
-            closed_at = entry.data["closed_at"]
-            outcome = (
-                trade_return_pct(entry.data)
-                if isinstance(closed_at, dt.datetime)
-                else Rejection.CLOSED_AT_INVALID
+        rank, moment = closed_at_order(closed_at)
+        candidates[agent_id].append((rank, moment, entry.trade_id, entry))
+    # Only the selected entries are parsed: the ordering needs closed_at alone.
+    selected: dict[str, tuple[ClosedTrade, ...]] = {}
+    with localcontext(ENGINE_CONTEXT):
+        for agent_id, ranked in candidates.items():
+            ranked.sort(key=_candidate_key, reverse=True)
+            selected[agent_id] = tuple(
+                _closed_trade(entry, rank, moment)
+                for rank, moment, _, entry in ranked[:lookback_trades]
             )
-            if isinstance(outcome, Rejection):
-                trades.rejected[outcome] += 1
-            else:
-                trades.returns_pct.append(outcome)
-        selected[agent_id] = trades
     return selected
 
 
-# Firestore orders values of different types by type first: null < booleans < numbers <
-# timestamps < strings < bytes < references < geo points < arrays < maps. A closed_at of the
-# wrong type therefore sorts before every timestamp in a descending query and takes a slot.
-TIMESTAMP_RANK: Final = 3
-STRING_RANK: Final = 4
+_candidate_key: Final = itemgetter(0, 1, 2)  # (rank, closed_at, trade id): order_key
 
 
-def closed_at_rank(closed_at: object) -> int:
-    """The rank of closed_at's type in Firestore's order (None is never asked: open trades)."""
-    if isinstance(closed_at, dt.datetime):
-        return TIMESTAMP_RANK
-    if isinstance(closed_at, str):
-        return STRING_RANK
-    if isinstance(closed_at, bool):
-        return 1
-    if isinstance(closed_at, int | float | Decimal):
-        return 2
-    if isinstance(closed_at, bytes):
-        return 5
-    if isinstance(closed_at, list):
-        return 8
-    if isinstance(closed_at, Mapping):
-        return 9
-    return 6
+@dataclass(slots=True)
+class AgentTrades:
+    """What the engine uses of one agent's selected trades: the returns in percent, newest
+    first, and the rejected trades counted by reason."""
+
+    returns_pct: list[Decimal] = field(default_factory=list)
+    rejected: Counter[Rejection] = field(default_factory=Counter)
 
 
-def _closed_at_order_key(closed_at: object, trade_id: str) -> tuple[Any, ...]:
-    if isinstance(closed_at, dt.datetime):
-        # A naive datetime (a file without an offset) is read as UTC.
-        return (3, closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=_UTC), trade_id)
-    if isinstance(closed_at, str):
-        return (4, closed_at, trade_id)
-    # Within the other wrong types only determinism matters: they are all rejected.
-    return (closed_at_rank(closed_at), repr(closed_at), trade_id)
+def agent_returns(trades: Sequence[ClosedTrade]) -> AgentTrades:
+    """The returns of the selected trades (newest first) and the rejections among them."""
+    selected = AgentTrades()
+    returns, rejected = selected.returns_pct, selected.rejected
+    for trade in trades:
+        outcome = trade.notional_return
+        if isinstance(outcome, Rejection):
+            rejected[outcome] += 1
+        else:
+            returns.append(outcome)
+    return selected
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    # A naive datetime (a file without an offset) is read as UTC.
+    if moment.tzinfo is _UTC:
+        return moment
+    return moment.astimezone(_UTC) if moment.tzinfo else moment.replace(tzinfo=_UTC)
+
+
+_PNL_MISSING: Final = Rejection.REALIZED_PNL_MISSING
+_PNL_INVALID: Final = Rejection.REALIZED_PNL_INVALID
+_PRICE_MISSING: Final = Rejection.ENTRY_PRICE_MISSING
+_PRICE_INVALID: Final = Rejection.ENTRY_PRICE_INVALID
+_QUANTITY_MISSING: Final = Rejection.QUANTITY_MISSING
+_QUANTITY_INVALID: Final = Rejection.QUANTITY_INVALID
+_ALLOCATED_MISSING: Final = Rejection.ALLOCATED_CAPITAL_MISSING
+_ALLOCATED_INVALID: Final = Rejection.ALLOCATED_CAPITAL_INVALID
+
+
+def _amount(raw: object, missing: Rejection, invalid: Rejection) -> Decimal | Rejection:
+    if raw is None:
+        return missing
+    amount = parse_amount(raw)
+    return invalid if amount is None else amount

@@ -8,42 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import (
-    ROUND_DOWN,
-    ROUND_HALF_EVEN,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import ROUND_DOWN, Decimal, localcontext
 from enum import StrEnum
 from typing import Final
 
 from .config import WEIGHT_DECIMAL_PLACES, MaestroConfig
-from .journal import AgentTrades, JournalEntry, Rejection, select_agent_trades
+from .journal import ClosedTrade, JournalEntry, Rejection, agent_returns, select_agent_trades
+from .precision import ENGINE_CONTEXT, OUTPUT_CONTEXT
 from .result import AgentResult, WeightReason, WeightsResult
 
-# 50 significant digits inside the computation (the requirement is at least 28); results are
-# rounded to OUTPUT_DIGITS and weights quantised to WEIGHT_QUANTUM. Errors that would mean a bug
-# (invalid operation, division by zero, overflow) raise instead of producing NaN or Infinity.
-ENGINE_CONTEXT: Final = Context(
-    prec=50,
-    rounding=ROUND_HALF_EVEN,
-    Emax=999_999,
-    Emin=-999_999,
-    traps=[InvalidOperation, DivisionByZero, Overflow],
-)
-OUTPUT_DIGITS: Final = 28
+# Results are rounded in OUTPUT_CONTEXT and weights quantised to WEIGHT_QUANTUM (precision.py).
 WEIGHT_QUANTUM: Final = Decimal(1).scaleb(-WEIGHT_DECIMAL_PLACES)
 TRADING_DAYS_PER_YEAR: Final = 252
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
 _HUNDRED: Final = Decimal(100)
-_OUTPUT_CONTEXT: Final = Context(
-    prec=OUTPUT_DIGITS, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999
-)
 
 
 class AgentStatus(StrEnum):
@@ -164,17 +143,18 @@ def compute_weights(entries: Iterable[JournalEntry], config: MaestroConfig) -> W
     - P empty: 1/N each (enforce False), or 0 each with a warning (enforce True), the one case
       whose weights do not sum to 1.
     """
-    with localcontext(ENGINE_CONTEXT):
-        selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
-        return weights_from_selection(selected, config)
+    selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
+    return weights_from_trades(selected, config)
 
 
-def weights_from_selection(
-    selected: Mapping[str, AgentTrades], config: MaestroConfig
+def weights_from_trades(
+    trades: Mapping[str, Sequence[ClosedTrade]], config: MaestroConfig
 ) -> WeightsResult:
-    """The engine from each agent's selected trades on (what compute_weights does after the
-    selection; the rolling windows of Cloud Functions runs hold exactly that selection)."""
+    """The engine from each agent's selected trades (newest first) on: what compute_weights does
+    after the selection. The rolling windows of Cloud Functions runs hold exactly that
+    selection."""
     with localcontext(ENGINE_CONTEXT):
+        selected = {agent: agent_returns(trades[agent]) for agent in config.agent_ids}
         rf_daily = risk_free_rate_daily_pct(config.risk_free_rate)
         stats = {
             agent: agent_statistics(selected[agent].returns_pct, rf_daily)
@@ -248,7 +228,7 @@ def weights_from_selection(
 
 
 def _rounded(value: Decimal) -> Decimal:
-    return _OUTPUT_CONTEXT.plus(value).normalize(_OUTPUT_CONTEXT)
+    return OUTPUT_CONTEXT.plus(value).normalize(OUTPUT_CONTEXT)
 
 
 def _normalized(weight: Decimal) -> Decimal:

@@ -98,7 +98,7 @@ def run_burst(
 
         def drained() -> bool:
             # Each weights version reflects everything the ones before it did (the watermark
-            # only grows; closes_applied only grows until a rebuild moves the watermark past it).
+            # only grows; the ledger only grows until a rebuild moves the watermark past it).
             with lock:
                 latest = {uid: versions[uid][-1][1] for uid in uids if versions[uid]}
             return all(

@@ -23,8 +23,8 @@ from google.events.cloud.firestore import Document as EventDocument
 from google.events.cloud.firestore import DocumentEventData
 
 from maestro.config import MaestroConfig
+from maestro.documents import reflects_write as reflects
 from maestro.journal import JournalEntry
-from maestro.service import reflects_write as reflects
 from maestro.weighting import compute_weights
 
 T = TypeVar("T")

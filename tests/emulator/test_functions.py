@@ -9,8 +9,20 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from maestro import ENGINE_VERSION, service
+from maestro import ENGINE_VERSION, documents, firestore_io
 from maestro.config import MaestroConfig
+from maestro.decisions import (
+    Attempt,
+    Decision,
+    Rebuild,
+    RebuildReason,
+    Settings,
+    Skip,
+    SkipReason,
+    decide,
+)
+from maestro.documents import UserState
+from maestro.events import CallableRequest
 
 from .harness import Suite, seed_journal, trade, wait_until
 
@@ -49,12 +61,14 @@ def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:
     # Applied to the agent's rolling window, without reading the journal: the watermark stays
     # at the seed's rebuild and the close is listed as applied since.
     assert document["computed_at"] >= written.update_time > document["journal_as_of"]
-    assert document["closes_applied"] == {"open1": written.update_time}
-    assert "open1" in document["window_log"]  # how the next run replays it
+    assert list(document["ledger"]) == ["open1"]
+    assert document["ledger"]["open1"]["commit_time"] == written.update_time
+    assert document["ledger"]["open1"]["trade"].startswith('["WhaleFlowAgent",')
     # The stored window is the seed's rebuild, untouched: a close writes one document.
-    window = suite.db.document(f"users/{user.uid}/maestro/window_WhaleFlowAgent").get()
-    assert window.get("trade_count") == 3 and '"open1"' not in window.get("trades")
-    assert window.get("as_of") == document["journal_as_of"]
+    windows = suite.db.document(f"users/{user.uid}/maestro/windows").get()
+    whale = windows.get("windows")["WhaleFlowAgent"]
+    assert whale.count('"w') == 3 and '"open1"' not in whale
+    assert windows.get("as_of") == document["journal_as_of"]
 
 
 def test_open_trade_and_note_writes_do_not_recompute(suite: Suite) -> None:
@@ -151,7 +165,7 @@ def test_the_callable_returns_what_it_writes(suite: Suite) -> None:
     result = body["result"]
     stored = suite.weights_doc(user.uid)
     assert stored is not None
-    assert result == service.to_json_ready(stored)
+    assert result == documents.to_json_ready(stored)
     assert result["cause"] == {"kind": "callable"}
     assert result["weights"] == suite.offline_weights(user.uid)
     assert set(result["agents"]) == set(AGENTS)
@@ -227,12 +241,19 @@ def test_the_cache_expires_after_its_ttl(suite: Suite) -> None:
     user = suite.create_user()
     seed_journal(suite, user.uid, base_journal())
     suite.call({"force": True}, token=user.id_token)
-    effective = service.resolve_config(suite.db.document(f"users/{user.uid}/maestro/config").get())
-    stored = suite.db.document(f"users/{user.uid}/maestro/weights").get()
-    assert (
-        service.cached_document(suite.db, user.uid, effective, stored, ttl_seconds=300) is not None
-    )
-    assert service.cached_document(suite.db, user.uid, effective, stored, ttl_seconds=0) is None
+    state = UserState.decode(firestore_io.read_documents(suite.db, user.uid, with_windows=False))
+
+    assert isinstance(state.weights, documents.StoredWeights)
+    latest = state.weights.latest_closed_at
+
+    def cached(ttl_seconds: int) -> Decision:
+        probe = Attempt(
+            newer_close=lambda: firestore_io.any_trade_closed_after(suite.db, user.uid, latest)
+        )
+        return decide(CallableRequest(), state, Settings(cache_ttl_seconds=ttl_seconds), probe)
+
+    assert cached(300) == Skip(SkipReason.CACHE_VALID)
+    assert cached(0) == Rebuild(RebuildReason.CACHE_EXPIRED)
 
 
 def test_a_corrupted_config_falls_back_to_defaults_without_blocking(suite: Suite) -> None:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from maestro import firestore_io, service
 from maestro.config import MaestroConfig
+from maestro.events import CallableRequest
 
 from .harness import Suite, seed_journal, trade, wait_until
 from .inprocess import Faults, b64, call_callable, run_trigger
@@ -40,7 +41,7 @@ def window_docs(suite: Suite, uid: str) -> dict[str, dict[str, Any]]:
     return {
         snap.id: snap.to_dict() or {}
         for snap in suite.db.collection(f"users/{uid}/maestro").stream()
-        if snap.id.startswith("window_")
+        if snap.id.startswith("windows")
     }
 
 
@@ -314,7 +315,7 @@ def test_an_older_recompute_finishing_last_does_not_overwrite_a_newer_one(
     outcome: dict[str, service.RunOutcome] = {}
     older = threading.Thread(
         target=lambda: outcome.setdefault(
-            "older", service.recompute(suite.db, user.uid, service.Cause("callable"))
+            "older", service.recompute(suite.db, user.uid, CallableRequest(force=True))
         )
     )
     older.start()

@@ -1,6 +1,6 @@
 """Rolling windows on the emulator: closes applied to them give the weights a full recompute
 gives, whatever the order and repetition of their events; every other change, a stale flag, a
-damaged window and the bound on closes applied rebuild them from the journal."""
+damaged window or weights document and the bound on the ledger rebuild them from the journal."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import uuid
 from typing import Any
 
 import pytest
+from google.cloud import firestore
 
-from maestro import firestore_io, service
+from maestro import documents, firestore_io, service
 from maestro.config import MaestroConfig
-from maestro.journal import JournalEntry
-from maestro.window import decode_log
+from maestro.decisions import Settings
+from maestro.events import TradeEvent, classify_trade_write
+from maestro.timestamps import to_ns
 
 from .harness import Suite, User, seed_journal, trade, wait_until
 from .inprocess import run_trigger
@@ -41,7 +43,7 @@ def seeded_user(suite: Suite, *, quiet: bool = False) -> tuple[User, dict[str, A
         settled = suite.weights_doc(user.uid)
     else:
         settled = seed_journal(suite, user.uid, journal)
-    assert settled is not None and settled["closes_applied"] == {}
+    assert settled is not None and settled["ledger"] == {}
     return user, settled
 
 
@@ -61,16 +63,15 @@ def close_in_process(suite: Suite, uid: str, trade_id: str, data: dict[str, Any]
     return suite.journal(uid).document(trade_id).get()
 
 
-def run_close(suite: Suite, uid: str, after: Any) -> service.RunOutcome:
+def run_close(
+    suite: Suite, uid: str, after: Any, settings: Settings | None = None
+) -> service.RunOutcome:
     """The service as the trigger calls it for a close, returning what the run did."""
-    cause = service.Cause("trade", after.id, str(uuid.uuid4()), after.update_time)
-    return service.recompute(
-        suite.db,
-        uid,
-        cause,
-        touched_agents=frozenset({after.get("agent_id")}),
-        closed_trade=JournalEntry(after.id, after.to_dict()),
+    event = classify_trade_write(
+        after.id, str(uuid.uuid4()), None, after.to_dict(), to_ns(after.update_time)
     )
+    assert isinstance(event, TradeEvent)
+    return service.recompute(suite.db, uid, event, settings)
 
 
 def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: Suite) -> None:
@@ -97,12 +98,12 @@ def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: 
 
     config = MaestroConfig(lookback_trades=3)
     assert document["weights"] == suite.offline_weights(user.uid, config)
-    assert set(document["closes_applied"]) == {c[0] for c in closes}
+    assert set(document["ledger"]) == {c[0] for c in closes}
     assert document["journal_as_of"].isoformat() == rebuilt_at  # no journal read since
     assert document["agents"]["WhaleFlowAgent"]["rejection_reasons"] == {"quantity_invalid": 1}
     full = forced_recompute(suite, user)
     assert full["weights"] == document["weights"] and full["agents"] == document["agents"]
-    assert full["closes_applied"] == {} and full["journal_as_of"] > rebuilt_at
+    assert full["ledger"] == {} and full["journal_as_of"] > rebuilt_at
 
 
 def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Suite) -> None:
@@ -116,14 +117,14 @@ def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Sui
     document = suite.weights_doc(user.uid)
     assert document is not None
     assert document["weights"] == suite.offline_weights(user.uid)
-    assert set(document["closes_applied"]) == {"c0", "c1", "c2"}
-    replayed = decode_log(document["window_log"])
-    assert [trade.trade_id for _, _, trade in replayed] == ["c2", "c0", "c1"]
+    assert set(document["ledger"]) == {"c0", "c1", "c2"}
+    for index, snapshot in enumerate(snapshots):  # each close at its own commit, once
+        assert document["ledger"][f"c{index}"]["commit_time"] == snapshot.update_time
     assert document["journal_as_of"] == settled["journal_as_of"]
 
     # A delete is not a close: it rebuilds every window from the journal.
     suite.journal(user.uid).document("c1").delete()
-    rebuilt = suite.wait_for_weights(user.uid, lambda doc: doc["closes_applied"] == {})
+    rebuilt = suite.wait_for_weights(user.uid, lambda doc: doc["ledger"] == {})
     assert rebuilt["cause"]["trade_id"] == "c1" and "commit_time" not in rebuilt["cause"]
     assert rebuilt["journal_as_of"] > document["computed_at"]
     assert rebuilt["weights"] == suite.offline_weights(user.uid)
@@ -136,58 +137,53 @@ def test_a_close_applied_twice_leaves_the_document_untouched(suite: Suite) -> No
     assert (first.status, first.path) == ("written", "window")
     stored = suite.weights_doc(user.uid)
     again = run_close(suite, user.uid, after)
-    assert again.status == "skipped" and "already holds" in again.reason
+    assert again.status == "skipped" and "already reflect" in again.reason
     assert suite.weights_doc(user.uid) == stored
 
 
-@pytest.mark.parametrize("damage", ["stale", "window", "log", "lookback", "bound"])
-def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(
-    suite: Suite, monkeypatch: pytest.MonkeyPatch, damage: str
-) -> None:
+@pytest.mark.parametrize("damage", ["stale", "window", "ledger", "old shape", "lookback", "bound"])
+def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, damage: str) -> None:
     user, settled = seeded_user(suite, quiet=True)
+    settings = Settings(max_ledger_entries=1) if damage == "bound" else None
     if damage == "stale":  # a failed run may have lost a close
         firestore_io.mark_weights_stale(suite.db, user.uid, "test")
     elif damage == "window":  # a damaged window document
-        window = suite.db.document(f"users/{user.uid}/maestro/window_GammaScalper")
-        window.update({"trades": "[[not json"})
-    elif damage == "log":  # a damaged record of the closes applied since the rebuild
+        windows = suite.db.document(f"users/{user.uid}/maestro/windows")
+        windows.update({"windows.GammaScalper": "[[not json"})
+    elif damage == "ledger":  # a damaged record of the closes applied since the rebuild
         first = close_in_process(suite, user.uid, "first", trade("GammaScalper", 399, "1"))
         assert run_close(suite, user.uid, first).path == "window"
-        suite.db.document(f"users/{user.uid}/maestro/weights").update({"window_log": "[[1]]"})
+        suite.db.document(f"users/{user.uid}/maestro/weights").update({"ledger.first": "[[1]]"})
+    elif damage == "old shape":  # a weights document as Maestro wrote it before the ledger
+        suite.db.document(f"users/{user.uid}/maestro/weights").update(
+            {"format": firestore.DELETE_FIELD, "closes_applied": {}, "window_log": {}}
+        )
     elif damage == "lookback":  # a config changed by hand, behind the callable's back
         suite.db.document(f"users/{user.uid}/maestro/config").set({"lookback_trades": 2})
     else:  # the bound on closes listed in the document
-        monkeypatch.setattr(service, "MAX_CLOSES_APPLIED", 1)
         first = close_in_process(suite, user.uid, "first", trade("GammaScalper", 399, "1"))
-        assert run_close(suite, user.uid, first).path == "window"
+        assert run_close(suite, user.uid, first, settings).path == "window"
 
     after = close_in_process(suite, user.uid, "next", trade("GammaScalper", 400, "3"))
-    outcome = run_close(suite, user.uid, after)
+    outcome = run_close(suite, user.uid, after, settings)
 
     assert (outcome.status, outcome.path) == ("written", "query"), outcome.reason
     document = suite.weights_doc(user.uid)
-    assert document is not None and document["closes_applied"] == {}
+    assert document is not None and document["ledger"] == {}
+    assert set(document) >= {"format", "ledger"} and "closes_applied" not in document
     assert document["journal_as_of"] >= after.update_time > settled["journal_as_of"]
     assert document["stale"] is False
     config = MaestroConfig(lookback_trades=2) if damage == "lookback" else None
     assert document["weights"] == suite.offline_weights(user.uid, config)
     # The next close goes through the rebuilt windows again.
     later = close_in_process(suite, user.uid, "later", trade("GammaScalper", 401, "-1"))
-    if damage != "bound":
-        assert run_close(suite, user.uid, later).path == "window"
+    assert run_close(suite, user.uid, later, settings).path == "window"
 
 
 def test_windows_turned_off_read_the_journal_on_every_close(suite: Suite) -> None:
     user, _ = seeded_user(suite, quiet=True)
     after = close_in_process(suite, user.uid, "q", trade("WhaleFlowAgent", 500, "2"))
-    cause = service.Cause("trade", "q", str(uuid.uuid4()), after.update_time)
-    outcome = service.recompute(
-        suite.db,
-        user.uid,
-        cause,
-        closed_trade=JournalEntry("q", after.to_dict()),
-        window_max_age_seconds=0,
-    )
+    outcome = run_close(suite, user.uid, after, Settings(window_max_age_seconds=0))
     assert (outcome.status, outcome.path) == ("written", "query")
     assert "turned off" in outcome.reason
     assert wait_until(lambda: suite.weights_doc(user.uid), 5)["weights"] == suite.offline_weights(
@@ -199,28 +195,31 @@ def test_after_its_own_write_an_instance_reads_nothing_for_a_close(
     suite: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user, _ = seeded_user(suite, quiet=True)
-    reads: list[int] = []
-    original = firestore_io._get_all
+    reads: list[str] = []
+    for name in ("_get_all", "_run_query"):
+        original = getattr(firestore_io, name)
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        reads.append(1)
-        return original(*args, **kwargs)
+        def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+            reads.append(_name)
+            return _original(*args)
 
-    monkeypatch.setattr(firestore_io, "_get_all", counted)
+        monkeypatch.setattr(firestore_io, name, counted)
+    service.forget_instance_memory()  # as a new instance
     first = run_close(
         suite, user.uid, close_in_process(suite, user.uid, "m1", trade(AGENTS[0], 600, "2"))
     )
-    assert first.path == "window" and len(reads) == 2  # weights + config, then the windows
+    # weights, config and windows: one batch get
+    assert first.path == "window" and reads == ["_get_all"]
     second = run_close(
         suite, user.uid, close_in_process(suite, user.uid, "m2", trade(AGENTS[1], 601, "-1"))
     )
-    assert second.path == "window" and len(reads) == 2  # what it stored itself: no read
+    assert second.path == "window" and reads == ["_get_all"]  # what it stored: no read
     assert "read_state" not in second.timings_ms
     stored = suite.weights_doc(user.uid)
     assert stored is not None and stored["weights"] == suite.offline_weights(user.uid)
-    assert set(stored["closes_applied"]) == {"m1", "m2"}
+    assert set(stored["ledger"]) == {"m1", "m2"}
     # Only the difference was sent, and the stored document is exactly the run's.
-    assert service.to_json_ready(stored) == second.document
+    assert documents.to_json_ready(stored) == second.document
 
     # Another writer (here a failed run's stale flag) changes the document: the write's
     # precondition fails, and the run reads afresh (and, stale, rebuilds).
@@ -230,7 +229,7 @@ def test_after_its_own_write_an_instance_reads_nothing_for_a_close(
     )
     assert (third.path, third.timings_ms.get("memory_outdated")) == ("query", 1)
     final = suite.weights_doc(user.uid)
-    assert final is not None and final["stale"] is False and final["closes_applied"] == {}
+    assert final is not None and final["stale"] is False and final["ledger"] == {}
     assert final["weights"] == suite.offline_weights(user.uid)
 
 

@@ -83,14 +83,12 @@ def test_queries_are_only_built_from_declared_shapes() -> None:
 
 
 def test_maestros_bookkeeping_fields_are_not_indexed() -> None:
-    """Nothing queries them, and indexing costs write latency: the window's trades (a long
-    string), the window log and closes_applied (one map entry per close), the agents' details."""
+    """Nothing queries Maestro's documents, and indexing costs write latency: the windows (long
+    strings), the ledger (one map entry per close), the agents' details."""
     exempt = {
         o["fieldPath"]
         for o in INDEXES["fieldOverrides"]
         if o["collectionGroup"] == firestore_io.MAESTRO and o.get("indexes") == []
     }
-    assert exempt == {"trades", "window_log", "closes_applied", "agents"}
-    assert not any(
-        shape.collection_id == firestore_io.MAESTRO for shape in firestore_io.QUERY_SHAPES
-    )
+    assert exempt == {"windows", "ledger", "agents"}
+    assert not any(s.collection_id == firestore_io.MAESTRO for s in firestore_io.QUERY_SHAPES)

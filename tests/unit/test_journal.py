@@ -8,15 +8,31 @@ from decimal import Decimal, localcontext
 import pytest
 
 from maestro.journal import (
+    AgentTrades,
     JournalEntry,
     Rejection,
+    agent_returns,
+    closed_trade,
     parse_amount,
-    select_agent_trades,
-    trade_return_pct,
 )
-from maestro.weighting import ENGINE_CONTEXT
+from maestro.journal import select_agent_trades as select_trades
 
 from .helpers import T0, closed
+
+
+def trade_return_pct(data: dict[str, object]) -> Decimal | Rejection:
+    """The return of a closed trade with these amounts (ClosedTrade.return_pct)."""
+    trade = closed_trade(JournalEntry("t", {"closed_at": T0, **data}))
+    assert trade is not None
+    return trade.return_pct()
+
+
+def select_agent_trades(
+    entries: list[JournalEntry], agent_ids: list[str], lookback_trades: int
+) -> dict[str, AgentTrades]:
+    """The selection, as the engine reads it: each agent's returns and rejections."""
+    selected = select_trades(entries, agent_ids, lookback_trades)
+    return {agent: agent_returns(trades) for agent, trades in selected.items()}
 
 
 @pytest.mark.parametrize(
@@ -68,14 +84,13 @@ def test_parse_amount_refuses_what_is_not_a_finite_decimal(raw: object) -> None:
 def test_return_is_pnl_over_entry_capital_in_percent() -> None:
     # capital = 80 x |-5| = 400; 12 / 400 x 100 = 3 %
     data = {"realized_pnl": "12", "entry_price": "80", "quantity": "-5"}
-    with localcontext(ENGINE_CONTEXT):
-        assert trade_return_pct(data) == Decimal(3)
+    assert trade_return_pct(data) == Decimal(3)
 
 
 def test_return_keeps_full_precision() -> None:
     # 1 / 3 x 100 = 33.333... to the engine's 50 significant digits
     data = {"realized_pnl": "1", "entry_price": "3", "quantity": "1"}
-    with localcontext(ENGINE_CONTEXT):
+    with localcontext(prec=5):  # the thread's context does not matter: ENGINE_CONTEXT does
         value = trade_return_pct(data)
     assert isinstance(value, Decimal)
     assert str(value) == "33." + "3" * 48
@@ -117,8 +132,7 @@ def test_return_keeps_full_precision() -> None:
 def test_invalid_trades_are_rejected_with_a_reason(
     data: dict[str, object], reason: Rejection
 ) -> None:
-    with localcontext(ENGINE_CONTEXT):
-        assert trade_return_pct(data) is reason
+    assert trade_return_pct(data) is reason
 
 
 def test_selection_takes_the_most_recent_closed_trades_per_agent() -> None:
@@ -181,3 +195,37 @@ def test_ties_on_closed_at_break_on_trade_id_whatever_the_input_order() -> None:
     second = JournalEntry("a", {**closed("A", 0, "2").data, "closed_at": same_time})
     for order in ([first, second], [second, first]):
         assert select_agent_trades(order, ["A"], 1)["A"].returns_pct == [Decimal(1)]
+
+
+def test_a_closed_trade_keeps_its_close_time_pnl_and_both_capital_bases() -> None:
+    entry = closed("A", 3, "12.5", price="80", quantity="-5", allocated_capital="1000")
+    trade = closed_trade(entry)
+    assert trade is not None
+    assert trade.closed_at == T0 + dt.timedelta(minutes=3)
+    assert (trade.realized_pnl, trade.notional_capital) == (Decimal("12.5"), Decimal(400))
+    assert trade.allocated_capital == Decimal(1000)
+    assert closed_trade(JournalEntry("open", {"agent_id": "A", "closed_at": None})) is None
+
+
+@pytest.mark.parametrize(
+    ("allocated", "reason"),
+    [
+        (None, Rejection.ALLOCATED_CAPITAL_MISSING),
+        ("lots", Rejection.ALLOCATED_CAPITAL_INVALID),
+        ("0", Rejection.NON_POSITIVE_ALLOCATED_CAPITAL),
+        ("-5", Rejection.NON_POSITIVE_ALLOCATED_CAPITAL),
+    ],
+)
+def test_allocated_capital_is_kept_or_rejected_with_its_reason(
+    allocated: str | None, reason: Rejection
+) -> None:
+    trade = closed_trade(closed("A", 1, "1", allocated_capital=allocated))
+    assert trade is not None and trade.allocated_capital is reason
+    assert trade.return_pct() == Decimal(1)  # the notional return does not depend on it
+
+
+def test_a_timestamp_in_another_zone_orders_and_reads_as_utc() -> None:
+    paris = dt.timezone(dt.timedelta(hours=1))
+    entry = JournalEntry("p", {**closed("A", 0, "1").data, "closed_at": T0.astimezone(paris)})
+    trade = closed_trade(entry)
+    assert trade is not None and trade.closed_at == T0 and trade.closed_at.tzinfo is dt.UTC

@@ -7,7 +7,7 @@ import datetime as dt
 
 from google.api_core.datetime_helpers import DatetimeWithNanoseconds
 
-from maestro.firestore_io import from_ns, to_ns
+from maestro.timestamps import from_ns, to_ns
 
 SECOND = 1_795_556_039  # 2026-11-24T21:33:59Z
 

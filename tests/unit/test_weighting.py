@@ -7,9 +7,9 @@ from decimal import Decimal, localcontext
 import pytest
 
 from maestro.config import MaestroConfig
+from maestro.precision import ENGINE_CONTEXT
 from maestro.result import WeightReason
 from maestro.weighting import (
-    ENGINE_CONTEXT,
     AgentStatus,
     agent_statistics,
     compute_weights,

@@ -1,0 +1,545 @@
+"""The stored documents: users/{uid}/maestro/weights, the rolling windows
+(users/{uid}/maestro/windows, spilling into windows_1, ... when large) and
+users/{uid}/maestro/config. Their typed form, encoding and decoding live here, and no other
+module names a stored field.
+
+Each document Maestro writes carries its own format version. A weights document of another
+format (the shape before the ledger has none) or one that does not decode is Unreadable: the
+next run rebuilds it, never misreads it. A window of another format is not used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation, localcontext
+from enum import StrEnum
+from typing import Any, Final
+
+from . import ENGINE_VERSION
+from .config import FIELD_NAMES, ConfigError, MaestroConfig
+from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
+from .precision import ENGINE_CONTEXT
+from .result import WeightsResult
+from .timestamps import from_ns, to_ns
+from .window import AgentWindow, Ledger, LedgerEntry, WindowTrade
+
+# Bump when what a document stores changes. Weights: 2 = the ledger (format 1, unmarked, kept
+# closes_applied and window_log). Windows: 2 = every agent in one document, each trade with its
+# closed_at, realized_pnl and capital bases (1: a document per agent, each trade's return only).
+WEIGHTS_FORMAT: Final = 2
+WINDOW_FORMAT: Final = 2
+_REJECTED: Final = "!"  # an amount that is a rejection: "!" + Rejection value
+
+
+class CauseKind(StrEnum):
+    CALLABLE = "callable"
+    CONFIG = "config"
+    TRADE = "trade"
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """What produced a weights version: the callable, a config write, or a trade journal event
+    (its trade, event id, kind and, but for a delete, the write's commit time)."""
+
+    kind: CauseKind
+    trade_id: str | None = None
+    event_id: str | None = None
+    commit_ns: int | None = None
+    event: str | None = None  # events.EventKind value
+
+    def encode(self) -> dict[str, Any]:
+        cause: dict[str, Any] = {"kind": self.kind.value}
+        if self.trade_id is not None:
+            cause["trade_id"] = self.trade_id
+        if self.event_id is not None:
+            cause["event_id"] = self.event_id
+        if self.commit_ns is not None:
+            cause["commit_time"] = from_ns(self.commit_ns)
+        if self.event is not None:
+            cause["event"] = self.event
+        return cause
+
+
+# --- the config document ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveConfig:
+    config: MaestroConfig
+    source: str  # "saved" | "defaults" | "defaults (saved config invalid: <field>: <problem>)"
+
+
+def resolve_config(stored: Mapping[str, Any] | None) -> EffectiveConfig:
+    """The user's saved config, else the defaults. A config someone corrupted by hand is reported
+    in the source and replaced by the defaults; it never blocks a recompute."""
+    if stored is None:
+        return EffectiveConfig(MaestroConfig(), "defaults")
+    raw = {key: value for key, value in stored.items() if key in FIELD_NAMES}
+    try:
+        return EffectiveConfig(MaestroConfig.from_mapping(raw), "saved")
+    except ConfigError as error:
+        return EffectiveConfig(MaestroConfig(), f"defaults (saved config invalid: {error})")
+
+
+def config_fields(config: MaestroConfig, updated_at: object) -> dict[str, Any]:
+    """The config document: the options as JSON, and when they were saved (`updated_at`: the
+    server's timestamp sentinel)."""
+    return {**config.to_json_dict(), "updated_at": updated_at}
+
+
+# --- the weights document ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredWeights:
+    """The weights document as read back: what decisions need, typed, and the document itself
+    (`fields`, as stored) for clients and for the next write's difference."""
+
+    fields: Mapping[str, Any]
+    journal_as_of_ns: int
+    ledger: Ledger
+    config: Mapping[str, Any]
+    config_source: str
+    cause_event_id: str | None
+    computed_at_ns: int
+    latest_closed_at: dt.datetime | None
+    engine_version: str
+    stale: bool
+
+    def reflects(self, trade_id: str, commit_ns: int) -> bool:
+        """Whether this version reflects the journal write of `trade_id` committed at
+        `commit_ns`: versions only accumulate, so a later one does too."""
+        entry = self.ledger.get(trade_id)
+        return _reflects(self.journal_as_of_ns, entry.trade.commit_ns if entry else None, commit_ns)
+
+    def agent_ids(self) -> tuple[str, ...]:
+        """The agents of the config these weights were computed with."""
+        agents = self.config.get("agent_ids")
+        return tuple(a for a in agents if isinstance(a, str)) if isinstance(agents, list) else ()
+
+    def uses(self, effective: EffectiveConfig) -> bool:
+        """Computed with exactly this effective config (options and where they came from)."""
+        return (
+            self.config == effective.config.to_json_dict()
+            and self.config_source == effective.source
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A stored document that exists but cannot be trusted (another format, or damaged)."""
+
+    reason: str
+    fields: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a weights version comes from: the run's cause and watermarks."""
+
+    cause: Cause
+    config_source: str
+    computed_at_ns: int  # the instant the run's inputs were read
+    journal_as_of_ns: int  # every journal write committed at or before it is reflected
+    latest_closed_at: dt.datetime | None
+
+
+def reflects_write(document: Mapping[str, Any], trade_id: str, commit: dt.datetime) -> bool:
+    """The client's question, "is my trade in?", on a weights document as read from Firestore:
+    a write committed at `commit` is reflected when journal_as_of >= it, or the ledger holds the
+    trade at a commit time >= it (compared to the nanosecond)."""
+    as_of = document.get("journal_as_of")
+    ledger = document.get("ledger")
+    entry = ledger.get(trade_id) if isinstance(ledger, Mapping) else None
+    applied = entry.get("commit_time") if isinstance(entry, Mapping) else None
+    return _reflects(
+        to_ns(as_of) if isinstance(as_of, dt.datetime) else None,
+        to_ns(applied) if isinstance(applied, dt.datetime) else None,
+        to_ns(commit),
+    )
+
+
+def _reflects(as_of_ns: int | None, ledger_ns: int | None, commit_ns: int) -> bool:
+    return (as_of_ns is not None and as_of_ns >= commit_ns) or (
+        ledger_ns is not None and ledger_ns >= commit_ns
+    )
+
+
+def weights_version(
+    result: WeightsResult,
+    provenance: Provenance,
+    ledger: Ledger,
+    previous: StoredWeights | Unreadable | None,
+) -> StoredWeights:
+    """A new weights version, typed, with the document to store (`fields`): the CLI's --json
+    payload plus provenance and the ledger. Ledger entries the previous version stored are
+    carried over as the same objects, so that the write skips them (firestore_io's patch)."""
+    stored_ledger = previous.fields.get("ledger", {}) if isinstance(previous, StoredWeights) else {}
+    old_entries = previous.ledger if isinstance(previous, StoredWeights) else {}
+    payload = result.to_json_dict()
+    cause = provenance.cause
+    fields = {
+        **payload,
+        "config_source": provenance.config_source,
+        "cause": cause.encode(),
+        "computed_at": from_ns(provenance.computed_at_ns),
+        "journal_as_of": from_ns(provenance.journal_as_of_ns),
+        "latest_closed_at": provenance.latest_closed_at,
+        "engine_version": ENGINE_VERSION,
+        "stale": False,
+        "ledger": {
+            trade_id: stored_ledger[trade_id]
+            if trade_id in stored_ledger and old_entries.get(trade_id) == entry
+            else _encode_ledger_entry(entry)
+            for trade_id, entry in ledger.items()
+        },
+        "format": WEIGHTS_FORMAT,
+    }
+    return StoredWeights(
+        fields=fields,
+        journal_as_of_ns=provenance.journal_as_of_ns,
+        ledger=ledger,
+        config=payload["config"],
+        config_source=provenance.config_source,
+        cause_event_id=cause.event_id,
+        computed_at_ns=provenance.computed_at_ns,
+        latest_closed_at=provenance.latest_closed_at,
+        engine_version=ENGINE_VERSION,
+        stale=False,
+    )
+
+
+def decode_weights(fields: Mapping[str, Any] | None) -> StoredWeights | Unreadable | None:
+    """The stored weights document typed, Unreadable when it is of another format or damaged,
+    None when there is none."""
+    if fields is None:
+        return None
+    if fields.get("format") != WEIGHTS_FORMAT:
+        return Unreadable(f"format {fields.get('format')!r}, expected {WEIGHTS_FORMAT}", fields)
+    try:
+        cause = fields["cause"]
+        event_id = cause.get("event_id")
+        stored = StoredWeights(
+            fields=fields,
+            journal_as_of_ns=_ns(fields["journal_as_of"], "journal_as_of"),
+            ledger=_decode_ledger(fields["ledger"]),
+            config=_typed(fields["config"], Mapping, "config"),
+            config_source=_typed(fields["config_source"], str, "config_source"),
+            cause_event_id=event_id if isinstance(event_id, str) else None,
+            computed_at_ns=_ns(fields["computed_at"], "computed_at"),
+            latest_closed_at=_optional_moment(fields["latest_closed_at"], "latest_closed_at"),
+            engine_version=_typed(fields["engine_version"], str, "engine_version"),
+            stale=_typed(fields["stale"], bool, "stale"),
+        )
+    except (KeyError, AttributeError, DocumentError) as error:
+        return Unreadable(f"damaged: {error}", fields)
+    return stored
+
+
+def stale_fields(reason: str, since: object) -> dict[str, Any]:
+    """What a failed run adds to the stored weights (`since`: the server's timestamp sentinel)."""
+    return {"stale": True, "stale_reason": reason, "stale_since": since}
+
+
+def to_json_ready(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A weights document as the callable returns it: timestamps as ISO-8601 strings, and each
+    ledger entry as the client's record of it (its commit time, not the replay data)."""
+    ready = {key: _json_value(value) for key, value in fields.items()}
+    ledger = fields.get("ledger")
+    if isinstance(ledger, Mapping):
+        ready["ledger"] = {
+            trade_id: {"commit_time": _json_value(entry.get("commit_time"))}
+            for trade_id, entry in ledger.items()
+            if isinstance(entry, Mapping)
+        }
+    return ready
+
+
+def _encode_ledger_entry(entry: LedgerEntry) -> dict[str, Any]:
+    # The commit time for clients, and Maestro's replay data in one string (agent id first): a
+    # close's write, and every listener's copy of the document, grow with the ledger.
+    row = [entry.agent_id, *_trade_row(entry.trade.trade)[1:]]  # the trade id is the key
+    return {
+        "commit_time": from_ns(entry.trade.commit_ns),
+        "trade": json.dumps(row, separators=(",", ":"), ensure_ascii=False),
+    }
+
+
+def _decode_ledger(stored: object) -> dict[str, LedgerEntry]:
+    with localcontext(ENGINE_CONTEXT):  # each trade's return is computed as it is decoded
+        return _decode_ledger_entries(stored)
+
+
+def _decode_ledger_entries(stored: object) -> dict[str, LedgerEntry]:
+    ledger: dict[str, LedgerEntry] = {}
+    for trade_id, entry in _typed(stored, Mapping, "ledger").items():
+        if not isinstance(entry, Mapping):
+            raise DocumentError(f"ledger entry {trade_id!r} is not a map")
+        commit_ns = _ns(entry.get("commit_time"), f"ledger.{trade_id}.commit_time")
+        row = _json_list(entry.get("trade"), f"ledger.{trade_id}.trade")
+        if not row or not isinstance(row[0], str):
+            raise DocumentError(f"ledger.{trade_id}.trade: no agent id")
+        trade = _trade_from_row([trade_id, *row[1:]], f"ledger.{trade_id}")
+        ledger[trade_id] = LedgerEntry(row[0], WindowTrade(trade, commit_ns))
+    return ledger
+
+
+# --- the windows ------------------------------------------------------------------------------
+
+WINDOWS_DOC: Final = "windows"
+# A shard of the windows stays under this (Firestore's limit is 1 MiB per document).
+MAX_SHARD_BYTES: Final = 900_000
+
+
+def windows_document_id(shard: int) -> str:
+    """users/{uid}/maestro/windows holds every agent's window (and how many shards there are);
+    windows too large for one document spill into windows_1, windows_2, ..."""
+    return WINDOWS_DOC if shard == 0 else f"{WINDOWS_DOC}_{shard}"
+
+
+def encode_windows(windows: Mapping[str, AgentWindow]) -> list[dict[str, Any]] | None:
+    """The window documents of one rebuild (all of one as_of and lookback): as few as fit, the
+    first naming how many there are. None when one agent's window alone would not fit: then
+    none is stored, and closes rebuild from the journal (slower, never wrong)."""
+    encoded = {
+        agent: json.dumps(
+            [[*_trade_row(held.trade), held.commit_ns] for held in window.trades],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        for agent, window in windows.items()
+    }
+    shards: list[dict[str, str]] = [{}]
+    size = 0
+    for agent, text in encoded.items():
+        entry = len(text.encode()) + len(agent.encode()) + 2
+        if entry > MAX_SHARD_BYTES:
+            return None
+        if size + entry > MAX_SHARD_BYTES:
+            shards.append({})
+            size = 0
+        shards[-1][agent] = text
+        size += entry
+    first = next(iter(windows.values()), None)
+    as_of = from_ns(first.as_of_ns) if first else None
+    lookback = first.lookback_trades if first else None
+    return [
+        {
+            "format": WINDOW_FORMAT,
+            "as_of": as_of,
+            "lookback_trades": lookback,
+            "shard": index,
+            "shard_count": len(shards),
+            "windows": shard,
+        }
+        for index, shard in enumerate(shards)
+    ]
+
+
+def window_shard_count(head: Mapping[str, Any] | None) -> int:
+    """How many window documents the first one says there are (1 when unreadable)."""
+    count = head.get("shard_count") if head is not None else None
+    return count if type(count) is int and count >= 1 else 1
+
+
+def decode_windows(shards: list[Mapping[str, Any]]) -> dict[str, AgentWindow]:
+    """Every readable agent window of the stored shards; a shard of another format, as_of or
+    shard count, or a damaged window, is left out (its agents are then missing: rebuilt)."""
+    head = shards[0] if shards else None
+    if head is None or head.get("format") != WINDOW_FORMAT:
+        return {}
+    windows: dict[str, AgentWindow] = {}
+    with localcontext(ENGINE_CONTEXT):  # each trade's return is computed as it is decoded
+        for shard in shards:
+            if any(shard.get(k) != head.get(k) for k in ("format", "as_of", "shard_count")):
+                continue
+            for agent, text in (shard.get("windows") or {}).items():
+                window = _decode_window(agent, text, head)
+                if isinstance(window, AgentWindow):
+                    windows[agent] = window
+    return windows
+
+
+def _decode_window(
+    agent_id: str, text: object, head: Mapping[str, Any]
+) -> AgentWindow | Unreadable:
+    try:
+        lookback = head.get("lookback_trades")
+        if type(lookback) is not int or lookback < 1:
+            raise DocumentError(f"lookback_trades {lookback!r}")
+        trades = []
+        for row in _json_list(text, f"windows.{agent_id}"):
+            if not isinstance(row, list) or len(row) != 7 or type(row[-1]) is not int:
+                raise DocumentError(f"windows.{agent_id}: malformed row {str(row)[:80]}")
+            trades.append(WindowTrade(_trade_from_row(row[:-1], f"windows.{agent_id}"), row[-1]))
+        if len(trades) > lookback:
+            raise DocumentError(f"{len(trades)} trades for a lookback of {lookback}")
+        as_of_ns = _ns(head.get("as_of"), "as_of")
+    except DocumentError as error:
+        return Unreadable(str(error))
+    return AgentWindow(agent_id, lookback, as_of_ns, tuple(trades))
+
+
+# --- a closed trade's stored form (in windows and ledger entries) -----------------------------
+
+
+def _trade_row(trade: ClosedTrade) -> list[Any]:
+    """[trade_id, closed_at rank, closed_at text, realized_pnl, notional, allocated]: amounts as
+    exact decimal strings (str() round-trips through Decimal()), rejections as "!" + reason, a
+    missing allocated_capital as null."""
+    closed_at = trade.closed_at
+    text = _utc_text(closed_at) if isinstance(closed_at, dt.datetime) else closed_at
+    return [
+        trade.trade_id,
+        trade.closed_at_rank,
+        text,
+        _amount_text(trade.realized_pnl),
+        _amount_text(trade.notional_capital),
+        # Most journals have no allocated_capital: null, rather than the rejection's name.
+        None
+        if trade.allocated_capital is Rejection.ALLOCATED_CAPITAL_MISSING
+        else _amount_text(trade.allocated_capital),
+    ]
+
+
+def _trade_from_row(row: list[Any], where: str) -> ClosedTrade:
+    if len(row) != 6:
+        raise DocumentError(f"{where}: a trade has {len(row)} fields, expected 6")
+    trade_id, rank, text, pnl, notional, allocated = row
+    if not isinstance(trade_id, str) or type(rank) is not int or not isinstance(text, str):
+        raise DocumentError(f"{where}: malformed trade {str(row)[:80]}")
+    closed_at: dt.datetime | str = text
+    if rank == TIMESTAMP_RANK:
+        try:
+            closed_at = dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+        except ValueError:
+            raise DocumentError(f"{where}: closed_at {text!r}") from None
+    return trade_from_parts(
+        trade_id,
+        rank,
+        closed_at,
+        _amount_from_text(pnl, where),
+        _amount_from_text(notional, where),
+        _allocated_from_text(allocated, where),
+    )
+
+
+def _amount_text(amount: Decimal | Rejection) -> str:
+    return _REJECTED + amount.value if isinstance(amount, Rejection) else str(amount)
+
+
+def _allocated_from_text(text: object, where: str) -> Decimal | Rejection:
+    if text is None:
+        return Rejection.ALLOCATED_CAPITAL_MISSING
+    return _amount_from_text(text, where)
+
+
+def _amount_from_text(text: object, where: str) -> Decimal | Rejection:
+    if not isinstance(text, str):
+        raise DocumentError(f"{where}: amount {text!r} is not a string")
+    try:
+        if text.startswith(_REJECTED):
+            return Rejection(text[1:])
+        amount = Decimal(text)
+    except (ValueError, InvalidOperation):
+        raise DocumentError(f"{where}: amount {text!r}") from None
+    if not amount.is_finite():
+        raise DocumentError(f"{where}: amount {text!r} is not finite")
+    return amount
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    # Fixed width, UTC (ClosedTrade holds closed_at in UTC): text order is time order.
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}.{moment.microsecond:06d}"
+    )
+
+
+# --- decoding helpers -------------------------------------------------------------------------
+
+
+class DocumentError(ValueError):
+    """A stored document does not decode."""
+
+
+def _typed(value: Any, kind: Any, name: str) -> Any:
+    if not isinstance(value, kind):
+        raise DocumentError(f"{name}: {type(value).__name__}")
+    return value
+
+
+def _ns(value: object, name: str) -> int:
+    if not isinstance(value, dt.datetime):
+        raise DocumentError(f"{name}: not a timestamp")
+    return to_ns(value)
+
+
+def _optional_moment(value: object, name: str) -> dt.datetime | None:
+    if value is not None and not isinstance(value, dt.datetime):
+        raise DocumentError(f"{name}: not a timestamp")
+    return value
+
+
+def _json_list(text: object, name: str) -> list[Any]:
+    if not isinstance(text, str):
+        raise DocumentError(f"{name}: not a string")
+    try:
+        rows = json.loads(text)
+    except ValueError as error:
+        raise DocumentError(f"{name}: {error}") from None
+    if not isinstance(rows, list):
+        raise DocumentError(f"{name}: not a list")
+    return rows
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {key: _json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    return value
+
+
+# --- a user's documents, read together --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocuments:
+    """What one read of a user's Maestro documents returned, as Firestore gave it."""
+
+    weights: Mapping[str, Any] | None
+    weights_update_time: dt.datetime | None
+    config: Mapping[str, Any] | None
+    windows: list[Mapping[str, Any]] | None  # None: not read
+    read_time: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """A user's stored documents, typed, as they all were at `read_ns`. `weights_update_time`
+    is the weights document's, for the next write's precondition; `windows` are the stored
+    (rebuilt) windows by agent, None when they were not read."""
+
+    weights: StoredWeights | Unreadable | None
+    weights_update_time: dt.datetime | None
+    config: EffectiveConfig
+    windows: Mapping[str, AgentWindow] | None
+    read_ns: int
+
+    @classmethod
+    def decode(cls, stored: StoredDocuments) -> UserState:
+        windows = decode_windows(stored.windows) if stored.windows is not None else None
+        return cls(
+            decode_weights(stored.weights),
+            stored.weights_update_time,
+            resolve_config(stored.config),
+            windows,
+            to_ns(stored.read_time),
+        )

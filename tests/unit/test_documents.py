@@ -1,0 +1,214 @@
+"""The stored documents: what is written decodes to what was meant, exactly; a document of the
+old shape or a damaged one is Unreadable (rebuilt, never misread); the client's "is my trade in?"
+answers from journal_as_of and the ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from maestro.config import MaestroConfig
+from maestro.documents import (
+    WEIGHTS_FORMAT,
+    Cause,
+    CauseKind,
+    EffectiveConfig,
+    Provenance,
+    StoredWeights,
+    Unreadable,
+    decode_weights,
+    decode_windows,
+    encode_windows,
+    reflects_write,
+    resolve_config,
+    to_json_ready,
+    weights_version,
+)
+from maestro.journal import JournalEntry, Rejection, closed_trade
+from maestro.timestamps import from_ns, to_ns
+from maestro.weighting import compute_weights
+from maestro.window import LedgerEntry, WindowTrade, rebuild_window, with_close
+
+from .helpers import T0, closed
+
+SECOND = 1_000_000_000
+AS_OF = to_ns(T0) + 3600 * SECOND
+
+
+def trade(trade_id: str, minute: int, pnl: str = "1", **extra: Any) -> WindowTrade:
+    entry = JournalEntry(trade_id, closed("A", minute, pnl, **extra).data)
+    closed_one = closed_trade(entry)
+    assert closed_one is not None
+    return WindowTrade(closed_one, AS_OF + minute)
+
+
+def version(ledger: dict[str, LedgerEntry], previous: Any = None) -> StoredWeights:
+    config = MaestroConfig(agent_ids=("A",))
+    result = compute_weights([closed("A", 1, "2"), closed("A", 2, "-1")], config)
+    provenance = Provenance(
+        Cause(CauseKind.TRADE, "t.1", "event-1", AS_OF + 5, "close"),
+        "saved",
+        computed_at_ns=AS_OF + 7,
+        journal_as_of_ns=AS_OF,
+        latest_closed_at=T0,
+    )
+    return weights_version(result, provenance, ledger, previous)
+
+
+def test_a_weights_version_decodes_to_itself() -> None:
+    ledger = with_close({}, "A", trade("t.1", 9, "1.25", allocated_capital="500"))
+    written = version(ledger)
+    read = decode_weights(written.fields)
+    assert read == written  # every typed field, the ledger's trades to the last digit
+    assert written.fields["format"] == WEIGHTS_FORMAT
+    assert written.fields["cause"] == {
+        "kind": "trade",
+        "trade_id": "t.1",
+        "event_id": "event-1",
+        "commit_time": from_ns(AS_OF + 5),
+        "event": "close",
+    }
+    assert written.uses(EffectiveConfig(MaestroConfig(agent_ids=("A",)), "saved"))
+    assert not written.uses(EffectiveConfig(MaestroConfig(agent_ids=("A",)), "defaults"))
+
+
+def test_ledger_entries_already_stored_are_carried_over_as_they_are() -> None:
+    first = version(with_close({}, "A", trade("t1", 9)))
+    second = version(with_close(first.ledger, "A", trade("t2", 10)), previous=first)
+    assert second.fields["ledger"]["t1"] is first.fields["ledger"]["t1"]
+    assert second.fields["ledger"]["t2"] is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"format": None}, "format None"),  # the shape before the ledger had no format field
+        ({"format": 1}, "format 1"),
+        ({"journal_as_of": "yesterday"}, "journal_as_of"),
+        ({"ledger": {"t1": {"commit_time": T0, "trade": "[["}}}, "ledger.t1"),
+        ({"ledger": {"t1": {"commit_time": T0, "trade": '["A", 3]'}}}, "2 fields"),
+        ({"ledger": {"t1": {"commit_time": T0, "trade": "[3]"}}}, "no agent id"),
+        ({"ledger": {"t1": {"trade": '["A"]'}}}, "commit_time"),
+        ({"stale": "no"}, "stale"),
+        ({"cause": None}, "damaged"),
+    ],
+)
+def test_an_old_or_damaged_weights_document_is_unreadable(
+    change: dict[str, Any], problem: str
+) -> None:
+    fields = {**version({}).fields, **change}
+    read = decode_weights(fields)
+    assert isinstance(read, Unreadable) and problem in read.reason
+    assert read.fields == fields  # kept, so that the rebuild's write replaces every field
+    assert decode_weights(None) is None
+
+
+def test_the_old_shape_is_unreadable_whatever_it_holds() -> None:
+    old = {
+        "weights": {"A": "1"},
+        "journal_as_of": T0,
+        "closes_applied": {"t1": T0},
+        "window_log": {"t1": "[0]"},
+        "stale": False,
+    }
+    assert decode_weights(old) == Unreadable("format None, expected 2", old)
+
+
+def test_is_my_trade_in() -> None:
+    stored = version(with_close({}, "A", trade("t1", 9))).fields
+    at_rebuild = from_ns(AS_OF)
+    assert reflects_write(stored, "anything", at_rebuild)  # committed at or before journal_as_of
+    assert not reflects_write(stored, "anything", from_ns(AS_OF + 1))
+    assert reflects_write(stored, "t1", from_ns(AS_OF + 9))  # the ledger holds it at that commit
+    assert reflects_write(stored, "t1", from_ns(AS_OF + 8))
+    assert not reflects_write(stored, "t1", from_ns(AS_OF + 10))  # a later write of t1
+    # The same answers, to the nanosecond, from the typed form.
+    typed = decode_weights(stored)
+    assert isinstance(typed, StoredWeights)
+    assert typed.reflects("t1", AS_OF + 9) and not typed.reflects("t1", AS_OF + 10)
+
+
+def test_the_callables_answer_keeps_the_ledgers_contract_not_its_replay_data() -> None:
+    stored = version(with_close({}, "A", trade("t1", 9))).fields
+    ready = to_json_ready(stored)
+    assert ready["ledger"] == {"t1": {"commit_time": from_ns(AS_OF + 9).isoformat()}}
+    assert ready["journal_as_of"] == from_ns(AS_OF).isoformat()
+    assert "trade" in stored["ledger"]["t1"]
+
+
+def test_windows_round_trip_exactly_and_a_damaged_one_is_left_out() -> None:
+    odd = closed_trade(JournalEntry("odd", {"agent_id": "A", "closed_at": "yesterday"}))
+    assert odd is not None
+    trades = [
+        trade("third", 3, "1", price="3"),  # 100/3 %: the capital keeps every digit
+        trade("bad", 2, "x"),
+        WindowTrade(odd, AS_OF),
+    ]
+    windows = {
+        "A/B": rebuild_window("A/B", trades, 5, AS_OF),
+        "C": rebuild_window("C", [], 5, AS_OF),
+    }
+    shards = encode_windows(windows)
+    assert shards is not None and len(shards) == 1
+    assert decode_windows(shards) == windows
+    a_b = windows["A/B"]
+    # Firestore's order: a string closed_at before every timestamp (descending).
+    assert [t.trade_id for t in a_b.trades] == ["odd", "third", "bad"]
+    assert [t.trade.realized_pnl for t in a_b.trades][1:] == [1, Rejection.REALIZED_PNL_INVALID]
+    (head,) = shards
+    for broken, problem_agent in [
+        ('[["x", 3, "noon", "1", "1", null, 1]]', "closed_at"),
+        ('[["x", 4, "t", "NaN", "1", null, 1]]', "not finite"),
+        ('[["x", 4, "t", "!no_such", "1", null, 1]]', "amount"),
+        ('[["x", "4", "t", "1", "1", null, 1]]', "malformed"),
+        ('[["x", 4, "t", "1", "1", null]]', "malformed row"),
+        ("[[", "json"),
+    ]:
+        damaged = {**head, "windows": {**head["windows"], "A/B": broken}}
+        assert decode_windows([damaged]) == {"C": windows["C"]}, problem_agent
+    for field, value in [("format", 1), ("lookback_trades", 2), ("as_of", None)]:
+        assert "A/B" not in decode_windows([{**head, field: value}]), field
+    assert decode_windows([]) == {}
+
+
+def test_windows_too_large_for_one_document_spill_into_shards() -> None:
+    agents = {
+        f"agent{a:02d}": rebuild_window(
+            f"agent{a:02d}",
+            [trade(f"a{a}-t{i:04d}-{'x' * 60}", i) for i in range(1000)],
+            1000,
+            AS_OF,
+        )
+        for a in range(12)
+    }
+    shards = encode_windows(agents)
+    assert shards is not None and len(shards) > 1
+    assert all(shard["shard_count"] == len(shards) for shard in shards)
+    assert decode_windows(shards) == agents
+    assert decode_windows(shards[:1]) != agents  # a missing shard leaves its agents out
+    # One window alone too large for a document: none is stored.
+    long_id = "x" * 1500  # Firestore's longest document id
+    huge = [trade(f"{long_id}{i}", i) for i in range(800)]
+    assert encode_windows({"A": rebuild_window("A", huge, 1000, AS_OF)}) is None
+
+
+def test_a_saved_config_is_used_and_a_corrupted_one_replaced_by_the_defaults() -> None:
+    assert resolve_config(None) == EffectiveConfig(MaestroConfig(), "defaults")
+    saved = resolve_config({"lookback_trades": 5, "updated_at": T0})
+    assert saved == EffectiveConfig(MaestroConfig(lookback_trades=5), "saved")
+    broken = resolve_config({"lookback_trades": "lots"})
+    assert broken.config == MaestroConfig()
+    assert broken.source.startswith("defaults (saved config invalid: lookback_trades")
+
+
+def test_amounts_keep_every_digit_through_the_stored_form() -> None:
+    precise = trade("p", 1, "1.00000000000000000000000000001", price="3")
+    shards = encode_windows({"A": rebuild_window("A", [precise], 2, AS_OF)})
+    assert shards is not None
+    (held,) = decode_windows(shards)["A"].trades
+    assert held.trade.realized_pnl == Decimal("1.00000000000000000000000000001")
+    assert held.trade.return_pct() == precise.trade.return_pct()
+    assert held.trade.closed_at == T0 + dt.timedelta(minutes=1)
