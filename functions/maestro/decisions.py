@@ -183,7 +183,8 @@ def _trade(event: TradeEvent, state: UserState, settings: Settings) -> Decision:
     assert event.closed is not None and commit_ns is not None  # a close always carries both
     (agent_id,) = event.agent_ids
     ledger = with_close(stored.ledger, agent_id, WindowTrade(event.closed, commit_ns))
-    windows = current_windows(rebuilt, ledger)
+    known = (stored.ledger, state.current) if state.current is not None else None
+    windows = current_windows(rebuilt, ledger, known)
     if isinstance(windows, NeedsQuery):
         return Rebuild(RebuildReason.CLOSE_NEEDS_QUERY)
     return Apply(ledger, windows, in_window=event.trade_id in windows[agent_id].trade_ids)

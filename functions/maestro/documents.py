@@ -525,13 +525,15 @@ class StoredDocuments:
 class UserState:
     """A user's stored documents, typed, as they all were at `read_ns`. `weights_update_time`
     is the weights document's, for the next write's precondition; `windows` are the stored
-    (rebuilt) windows by agent, None when they were not read."""
+    (rebuilt) windows by agent, None when they were not read; `current`, when known, the
+    windows with the weights' ledger merged in (window.current_windows)."""
 
     weights: StoredWeights | Unreadable | None
     weights_update_time: dt.datetime | None
     config: EffectiveConfig
     windows: Mapping[str, AgentWindow] | None
     read_ns: int
+    current: Mapping[str, AgentWindow] | None = None
 
     @classmethod
     def decode(cls, stored: StoredDocuments) -> UserState:

@@ -199,10 +199,12 @@ def _log_run(cause: str, uid: str, started: float, outcome: service.RunOutcome) 
     }
     if outcome.path:
         fields["path"] = outcome.path
-    document = outcome.document
+    document = outcome.fields
     if document is not None and "weights" in document:
         fields["weights"] = document["weights"]
-        if outcome.status is service.RunStatus.WRITTEN:  # the seed's table, once per new result
+        # The seed's table for each rebuild; a close applied to the windows logs the weights
+        # alone (the table would double a close's log line, and its cost: see performance.md).
+        if outcome.status is service.RunStatus.WRITTEN and outcome.path != "window":
             fields["table"] = render_weights_table(document)
     logger.info("maestro weights", **fields)
 

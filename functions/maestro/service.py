@@ -47,13 +47,18 @@ class RunStatus(StrEnum):
 @dataclass(slots=True)
 class RunOutcome:
     """What a run did, and the weights document it leaves (this run's, or the stored one that
-    made it unnecessary) as JSON-ready values."""
+    made it unnecessary): `fields` as stored, `document` as JSON-ready values."""
 
     status: RunStatus
     decision: Decision
-    document: dict[str, Any] | None
+    fields: Mapping[str, Any] | None
     agent_count: int = 0
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def document(self) -> dict[str, Any] | None:
+        # Converted on demand: a trigger only logs the weights, the callable returns it all.
+        return documents.to_json_ready(self.fields) if self.fields is not None else None
 
     @property
     def reason(self) -> str:
@@ -143,8 +148,8 @@ class _Run:
         if remembered is not None and not isinstance(decision, Apply):
             return None
         if isinstance(decision, Skip):
-            document = documents.to_json_ready(stored.fields) if stored is not None else None
-            return RunOutcome(RunStatus.SKIPPED, decision, document, len(config.agent_ids))
+            fields = stored.fields if stored is not None else None
+            return RunOutcome(RunStatus.SKIPPED, decision, fields, len(config.agent_ids))
         if isinstance(decision, Apply):
             assert isinstance(stored, StoredWeights)
             windows, ledger, rebuilt = decision.windows, decision.ledger, {}
@@ -165,12 +170,11 @@ class _Run:
             newest_closed_at(windows.values()),
         )
         version = documents.weights_version(result, provenance, ledger, stored)
-        stored_windows = self.write(state, version, rebuilt)
-        if stored_windows is None:
+        stored_state = self.write(state, version, rebuilt)
+        if stored_state is None:
             return None
-        _memory.remember(self.uid, stored_windows)
-        document = documents.to_json_ready(version.fields)
-        return RunOutcome(RunStatus.WRITTEN, decision, document, len(config.agent_ids))
+        _memory.remember(self.uid, dataclasses.replace(stored_state, current=windows))
+        return RunOutcome(RunStatus.WRITTEN, decision, version.fields, len(config.agent_ids))
 
     def rebuild(self, state: UserState) -> dict[str, AgentWindow]:
         """Every configured agent's window from its journal query, at the run's read time."""

@@ -100,27 +100,49 @@ def with_close(ledger: Ledger, agent_id: str, trade: WindowTrade) -> dict[str, L
 
 
 def current_windows(
-    rebuilt: Mapping[str, AgentWindow], ledger: Ledger
+    rebuilt: Mapping[str, AgentWindow],
+    ledger: Ledger,
+    known: tuple[Ledger, Mapping[str, AgentWindow]] | None = None,
 ) -> dict[str, AgentWindow] | NeedsQuery:
     """Every agent's window now: the rebuilt windows with the ledger's closes merged in. A
-    ledger entry of an agent without a window cannot be placed: NeedsQuery."""
+    ledger entry of an agent without a window cannot be placed: NeedsQuery. `known`: an earlier
+    ledger and its result, from which only the agents the difference touches are merged again
+    (the same result, without re-sorting every agent on every close)."""
     unplaced = next((e.agent_id for e in ledger.values() if e.agent_id not in rebuilt), None)
     if unplaced is not None:
         return NeedsQuery(unplaced)
+    redo = set(rebuilt) if known is None else _touched(rebuilt, ledger, known[0])
     by_agent: dict[str, list[WindowTrade]] = {}
     for entry in ledger.values():
-        by_agent.setdefault(entry.agent_id, []).append(entry.trade)
+        if entry.agent_id in redo:
+            by_agent.setdefault(entry.agent_id, []).append(entry.trade)
     current: dict[str, AgentWindow] = {}
     for agent_id, window in rebuilt.items():
         arrivals = by_agent.get(agent_id, [])
-        if not arrivals and ledger.keys().isdisjoint(window.trade_ids):
+        if agent_id not in redo:
+            assert known is not None
+            current[agent_id] = known[1][agent_id]
+        elif not arrivals and ledger.keys().isdisjoint(window.trade_ids):
             current[agent_id] = window  # untouched since the rebuild
-            continue
-        merged = _merge(window, arrivals, ledger)
-        if merged is None:
-            return NeedsQuery(agent_id)
-        current[agent_id] = merged
+        else:
+            merged = _merge(window, arrivals, ledger)
+            if merged is None:
+                return NeedsQuery(agent_id)
+            current[agent_id] = merged
     return current
+
+
+def _touched(rebuilt: Mapping[str, AgentWindow], ledger: Ledger, before: Ledger) -> set[str]:
+    """The agents whose window `ledger` can change against `before`: those a changed entry
+    closed under, before or now, and those whose rebuilt window holds a changed trade."""
+    changed = {tid for tid, entry in ledger.items() if before.get(tid) != entry}
+    changed |= before.keys() - ledger.keys()
+    agents = {ledger[tid].agent_id for tid in changed if tid in ledger}
+    agents |= {before[tid].agent_id for tid in changed if tid in before}
+    agents |= {
+        agent for agent, window in rebuilt.items() if not window.trade_ids.isdisjoint(changed)
+    }
+    return agents
 
 
 def _merge(window: AgentWindow, arrivals: list[WindowTrade], ledger: Ledger) -> AgentWindow | None:

@@ -101,12 +101,16 @@ class Model:
     """A user's stored state as the trigger keeps it: windows rebuilt at `as_of`, the ledger,
     and the decision taken for every event on it, exactly as service.recompute takes it."""
 
-    def __init__(self, config: MaestroConfig, final: list[tuple[JournalEntry, int]]) -> None:
+    def __init__(
+        self, config: MaestroConfig, final: list[tuple[JournalEntry, int]], remembers: bool = True
+    ) -> None:
+        self.remembers = remembers
         self.config, self.final, self.now = config, final, max((c for _, c in final), default=0)
         self.as_of = 0
         self.windows = rebuilt_windows([], config, 0)
         self.ledger: dict[str, LedgerEntry] = {}
         self.rebuilds = 0
+        self.merged: dict[str, AgentWindow] | None = None  # as a warm instance remembers it
 
     def state(self) -> UserState:
         stored = StoredWeights(
@@ -122,18 +126,21 @@ class Model:
             stale=False,
         )
         config = EffectiveConfig(self.config, "saved")
-        return UserState(stored, None, config, self.windows, self.now)
+        return UserState(stored, None, config, self.windows, self.now, current=self.merged)
 
     def deliver(self, event: TradeEvent) -> None:
         decision = decide(event, self.state(), NO_AGE_LIMIT, Attempt())
         if isinstance(decision, Apply):
             self.ledger = dict(decision.ledger)
+            # merged incrementally from the remembered windows (when known): the full merge's
             assert decision.windows == current_windows(self.windows, self.ledger)
+            self.merged = decision.windows if self.remembers else None
         elif isinstance(decision, Rebuild):
             # Every write has happened before any event is handled: the query sees the final
             # journal, at a read time after every commit.
             self.as_of, self.ledger, self.rebuilds = self.now, {}, self.rebuilds + 1
             self.windows = rebuilt_windows(self.final, self.config, self.now)
+            self.merged = dict(self.windows) if self.remembers else None
         else:
             assert isinstance(decision, Skip)
 
@@ -211,7 +218,7 @@ def test_trades_reopened_and_closed_again_elsewhere_converge(
         versions.append((again, len(versions) + 1))
         events.append(("close", again, None, len(versions)))
         latest[old.trade_id] = again
-    model = Model(config, versions)
+    model = Model(config, versions, remembers=rng.random() < 0.7)
     model.as_of = round(split * len(versions))
     model.windows = rebuilt_windows(versions, config, model.as_of)
     deliveries = [*events, *rng.sample(events, len(events) // 3)]
