@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup lint unit emulator-test test demo demo-offline serve bench stress clean
+.PHONY: help setup lint unit emulator-test test demo demo-offline serve bench bench-scale stress clean
 
 help:
 	@echo "make demo | make test | make serve | make bench | make stress | make setup"
@@ -71,3 +71,8 @@ bench: setup $(BENCH_STAMP)
 	ln -sfn ../../functions/venv bench/baseline/venv
 	MAESTRO_FIREBASE_CONFIG=firebase.bench.json scripts/emulators exec "$(PY) bench/emulator.py"
 	$(PY) bench/plots.py
+
+# A rebuild at sizes up to the config's limits (about half an hour; docs/performance.md "Scale").
+bench-scale: setup $(BENCH_STAMP)
+	ln -sfn ../../functions/venv bench/baseline/venv
+	MAESTRO_FIREBASE_CONFIG=firebase.bench.json scripts/emulators exec "$(PY) bench/emulator.py scale"

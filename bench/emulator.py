@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import sys
 import threading
@@ -538,18 +539,172 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
     }
 
 
+# (agents, lookback): the default, then growing trades at 1000 per agent, then many agents.
+SCALE_SIZES = ((4, 100), (16, 1000), (32, 1000), (50, 1000), (64, 1000), (256, 100), (256, 195))
+
+
+def scale(suite: Suite) -> dict[str, Any]:
+    """A rebuild (the callable saving the config, over HTTP) at sizes up to and past the
+    config's limits: the function's own timings, the peak memory of the process serving the
+    callable, the documents' sizes (Firestore's storage-size rules), and one close after it."""
+    rows = []
+    for agent_count, lookback in SCALE_SIZES:
+        user = suite.create_user("scale")
+        agents = tuple(f"Agent{i:03d}" for i in range(agent_count))
+        started = time.perf_counter()
+        seed(suite, user.uid, agents, lookback)
+        seed_seconds = time.perf_counter() - started
+        config = {"agent_ids": list(agents), "lookback_trades": lookback, "min_floor_weight": "0"}
+        log_offset = debug_log_offset()
+        started = time.perf_counter()
+        status, body = suite.call({"config": config}, token=user.id_token, timeout=600)
+        round_trip_ms = (time.perf_counter() - started) * 1000
+        row: dict[str, Any] = {
+            "agents": agent_count,
+            "lookback": lookback,
+            "trades": agent_count * lookback,
+            "seed_seconds": round(seed_seconds, 1),
+            "callable_status": status,
+            "callable_round_trip_ms": round(round_trip_ms, 1),
+            "callable_worker_peak_rss_mib": worker_peak_rss_mib("calculate_agent_weights"),
+        }
+        if status != 200:
+            row["error"] = str(body)[:300]
+            rows.append(row)
+            print("scale:", json.dumps(row))
+            continue
+        row["rebuild_timings_ms"] = one_run(user.uid, log_offset)
+        row |= document_sizes(suite, user.uid)
+        # A close after it, in this process on a new instance's path (read, decode, merge,
+        # engine, write). Through the trigger it would queue behind the events of the seed,
+        # which the emulator still delivers long after (100 s at 32,000 documents).
+        service.forget_instance_memory()
+        outcome = close_run(suite, user.uid, "scale-close", trade(agents[0], 10_000, "3"))
+        row["close_path"] = outcome.path
+        row["close_timings_ms"] = outcome.timings_ms
+        rows.append(row)
+        print("scale:", json.dumps(row))
+    return {"sizes": rows, "deploy_settings": {"memory_mib": 256, "timeout_s": 60}}
+
+
+def one_run(uid: str, offset: int) -> dict[str, float]:
+    """The timings the function logged for its (one) written run of this user."""
+    entries = function_log(
+        offset,
+        uid,
+        lambda found: any(e.get("status") == "written" for e in found),
+        timeout=60,
+    )
+    written = [e for e in entries if e.get("status") == "written"]
+    return dict(written[-1]["timings_ms"]) if written else {}
+
+
+def worker_peak_rss_mib(target: str) -> float:
+    """The peak resident memory (VmHWM) of the Functions emulator's Python worker(s) serving
+    `target`: the process a deployed instance would be."""
+    peak = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if f"FUNCTION_TARGET={target}".encode() not in environ:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return round(peak / 1024, 1)
+
+
+def document_sizes(suite: Suite, uid: str) -> dict[str, Any]:
+    """Stored sizes by Firestore's rules, of the weights document as written and with engine
+    v2's per-agent diagnostics added (an estimate: each a 28-digit decimal string), and of
+    the window documents."""
+    maestro = suite.db.collection(f"users/{uid}/maestro")
+    weights = maestro.document("weights").get().to_dict() or {}
+    windows = [
+        snap for snap in maestro.stream() if snap.id == "windows" or snap.id.startswith("windows_")
+    ]
+    full = {
+        **weights,
+        "exposure": "0.9" * 14,
+        "agents": {
+            agent: {**detail, **V2_DIAGNOSTICS} for agent, detail in weights["agents"].items()
+        },
+    }
+    path = ["users", uid, "maestro", "weights"]
+    return {
+        "weights_document_bytes": firestore_size(path, weights),
+        "weights_document_with_v2_diagnostics_bytes": firestore_size(path, full),
+        "ledger_entries": len(weights.get("ledger", {})),
+        "window_documents": len(windows),
+        "largest_window_document_bytes": max(
+            firestore_size(["users", uid, "maestro", s.id], s.to_dict() or {}) for s in windows
+        ),
+    }
+
+
+_DECIMAL_28 = "0." + "1234567890" * 2 + "12345678"  # 28 significant digits
+V2_DIAGNOSTICS: dict[str, Any] = {
+    "score": _DECIMAL_28,
+    "score_method": "sortino",
+    "allocator": "inverse_volatility",
+    "n": 1000,
+    "n_eff": _DECIMAL_28,
+    "skewness": _DECIMAL_28,
+    "kurtosis": _DECIMAL_28,
+    "psr": _DECIMAL_28,
+    "min_trl": _DECIMAL_28,
+    "max_drawdown": _DECIMAL_28,
+    "current_drawdown": _DECIMAL_28,
+    "kelly_fraction": _DECIMAL_28,
+    "daily_volatility": _DECIMAL_28,
+    "daily_sharpe": _DECIMAL_28,
+    "daily_sharpe_annualized": _DECIMAL_28,
+    "days": 365,
+    "analysis_lookbacks": {str(n): _DECIMAL_28 for n in (20, 50, 100, 500)},
+    "fallbacks": ["hrp_too_few_common_days", "inverse_volatility"],
+}
+
+
+def firestore_size(path: list[str], fields: dict[str, Any]) -> int:
+    """A document's stored size by Firestore's documented rules: the name (each path segment's
+    UTF-8 bytes + 1, plus 16), each field (name + value), plus 32."""
+    return sum(len(s.encode()) + 1 for s in path) + 16 + _value_size(fields) + 32
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(len(str(k).encode()) + 1 + _value_size(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_value_size(v) for v in value)
+    if isinstance(value, str):
+        return len(value.encode()) + 1
+    if value is None or isinstance(value, bool):
+        return 1
+    return 8  # numbers, timestamps
+
+
 SECTIONS: dict[str, Callable[[Suite], dict[str, Any]]] = {
     "end_to_end": end_to_end,
     "end_to_end_cold": end_to_end_cold,
     "callable_round_trip": callable_round_trip,
     "queries": concurrent_vs_sequential,
     "firestore_cost": firestore_cost,
+    "scale": scale,
 }
 
 
+# The scale section takes about half an hour (it seeds up to 256,000 journal documents):
+# make bench-scale runs it alone.
+DEFAULT_SECTIONS = [name for name in SECTIONS if name != "scale"]
+
+
 def main() -> None:
-    """All sections, or those named on the command line (results merge into emulator.json)."""
-    wanted = sys.argv[1:] or list(SECTIONS)
+    """The sections named on the command line, or all but scale; results merge into
+    emulator.json (a section run alone replaces only its own figures)."""
+    wanted = sys.argv[1:] or DEFAULT_SECTIONS
     unknown = [name for name in wanted if name not in SECTIONS]
     if unknown:
         print(f"bench/emulator.py: unknown section {unknown[0]!r} (known: {', '.join(SECTIONS)})")
@@ -557,7 +712,7 @@ def main() -> None:
     suite = Suite()
     suite.clear()
     path = RESULTS / "emulator.json"
-    results = json.loads(path.read_text()) if path.exists() and sys.argv[1:] else {}
+    results = json.loads(path.read_text()) if path.exists() else {}
     for name in wanted:
         results[name] = SECTIONS[name](suite)
         shown = {k: v for k, v in results[name].items() if k not in ("samples_ms", "runs")}

@@ -23,6 +23,11 @@ MAX_LOOKBACK_TRADES: Final = 1000
 # Bounds that keep one run (a query per agent) and one weights document reasonably small.
 MAX_AGENTS: Final = 256
 MAX_AGENT_ID_LENGTH: Final = 128
+# The most trades one rebuild reads and holds (agents x lookback): measured on the emulator
+# (docs/performance.md, "Scale"), a rebuild's process grows by about 1.6 KB per trade above
+# ~76 MiB, so 50,000 keeps it near 160 MiB, inside the 256 MB deploy default with room, and
+# its time inside the 60 s timeout.
+MAX_TRADES_PER_RUN: Final = 50_000
 # Weights are quantised to this many decimal places; a finer floor could not be honoured exactly.
 WEIGHT_DECIMAL_PLACES: Final = 28
 
@@ -64,6 +69,7 @@ class MaestroConfig:
         _check_lookback(self.lookback_trades)
         _check_risk_free_rate(self.risk_free_rate)
         _check_floor(self.min_floor_weight, len(self.agent_ids))
+        _check_run_size(len(self.agent_ids), self.lookback_trades)
         if not isinstance(self.enforce_performance, bool):
             raise ConfigError("enforce_performance", "must be true or false")
 
@@ -184,6 +190,16 @@ def _check_lookback(lookback: object) -> None:
         raise ConfigError(
             "lookback_trades",
             f"must be from {MIN_LOOKBACK_TRADES} to {MAX_LOOKBACK_TRADES}, got {lookback}",
+        )
+
+
+def _check_run_size(agent_count: int, lookback: int) -> None:
+    if agent_count * lookback > MAX_TRADES_PER_RUN:
+        raise ConfigError(
+            "lookback_trades",
+            f"{agent_count} agents (agent_ids) x {lookback} trades is "
+            f"{agent_count * lookback} trades per run, more than the {MAX_TRADES_PER_RUN} a "
+            "run may read: fewer agents or a shorter lookback",
         )
 
 

@@ -29,6 +29,8 @@ from .window import AgentWindow, Ledger, LedgerEntry, WindowTrade
 # Bump when what a document stores changes. Weights: 2 = the ledger (format 1, unmarked, kept
 # closes_applied and window_log). Windows: 2 = every agent in one document, each trade with its
 # closed_at, realized_pnl and capital bases (1: a document per agent, each trade's return only).
+# Windows and ledger entries hold amounts as journal.py parsed them: a change to that parsing
+# (not to a scoring method) must bump WINDOW_FORMAT and WEIGHTS_FORMAT, so that both rebuild.
 WEIGHTS_FORMAT: Final = 2
 WINDOW_FORMAT: Final = 2
 _REJECTED: Final = "!"  # an amount that is a rejection: "!" + Rejection value
@@ -148,6 +150,17 @@ class Provenance:
     latest_closed_at: dt.datetime | None
 
 
+def has_result(fields: Mapping[str, Any]) -> bool:
+    """Whether a weights document holds a result (an unreadable one may not)."""
+    return isinstance(fields.get("weights"), Mapping) and isinstance(fields.get("agents"), Mapping)
+
+
+def weights_of(fields: Mapping[str, Any]) -> Mapping[str, str]:
+    """The weights of a document that has_result(): agent -> decimal string."""
+    weights: Mapping[str, str] = fields["weights"]
+    return weights
+
+
 def reflects_write(document: Mapping[str, Any], trade_id: str, commit: dt.datetime) -> bool:
     """The client's question, "is my trade in?", on a weights document as read from Firestore:
     a write committed at `commit` is reflected when journal_as_of >= it, or the ledger holds the
@@ -235,8 +248,9 @@ def decode_weights(fields: Mapping[str, Any] | None) -> StoredWeights | Unreadab
             engine_version=_typed(fields["engine_version"], str, "engine_version"),
             stale=_typed(fields["stale"], bool, "stale"),
         )
-    except (KeyError, AttributeError, DocumentError) as error:
-        return Unreadable(f"damaged: {error}", fields)
+    except (KeyError, AttributeError, TypeError, ArithmeticError, DocumentError) as error:
+        # ArithmeticError: amounts no encoder writes (a capital of 0, an exponent too large).
+        return Unreadable(f"damaged: {error!r}", fields)
     return stored
 
 
@@ -291,8 +305,11 @@ def _decode_ledger_entries(stored: object) -> dict[str, LedgerEntry]:
 # --- the windows ------------------------------------------------------------------------------
 
 WINDOWS_DOC: Final = "windows"
-# A shard of the windows stays under this (Firestore's limit is 1 MiB per document).
+# A shard of the windows stays under this (Firestore's limit is 1 MiB per document), and all of
+# them under MAX_WINDOWS_BYTES (they go in the rebuild's one commit, limited to 10 MiB).
 MAX_SHARD_BYTES: Final = 900_000
+MAX_WINDOWS_BYTES: Final = 8_000_000
+MAX_SHARDS: Final = MAX_WINDOWS_BYTES // (MAX_SHARD_BYTES // 2) + 1
 
 
 def windows_document_id(shard: int) -> str:
@@ -303,8 +320,9 @@ def windows_document_id(shard: int) -> str:
 
 def encode_windows(windows: Mapping[str, AgentWindow]) -> list[dict[str, Any]] | None:
     """The window documents of one rebuild (all of one as_of and lookback): as few as fit, the
-    first naming how many there are. None when one agent's window alone would not fit: then
-    none is stored, and closes rebuild from the journal (slower, never wrong)."""
+    first naming how many there are. None when one agent's window alone would not fit a
+    document, or all of them the commit: then none is stored, and closes rebuild from the
+    journal (slower, never wrong)."""
     encoded = {
         agent: json.dumps(
             [[*_trade_row(held.trade), held.commit_ns] for held in window.trades],
@@ -314,10 +332,11 @@ def encode_windows(windows: Mapping[str, AgentWindow]) -> list[dict[str, Any]] |
         for agent, window in windows.items()
     }
     shards: list[dict[str, str]] = [{}]
-    size = 0
+    size = total = 0
     for agent, text in encoded.items():
         entry = len(text.encode()) + len(agent.encode()) + 2
-        if entry > MAX_SHARD_BYTES:
+        total += entry
+        if entry > MAX_SHARD_BYTES or total > MAX_WINDOWS_BYTES:
             return None
         if size + entry > MAX_SHARD_BYTES:
             shards.append({})
@@ -341,9 +360,10 @@ def encode_windows(windows: Mapping[str, AgentWindow]) -> list[dict[str, Any]] |
 
 
 def window_shard_count(head: Mapping[str, Any] | None) -> int:
-    """How many window documents the first one says there are (1 when unreadable)."""
+    """How many window documents the first one says there are (1 when unreadable or more
+    than a rebuild can write)."""
     count = head.get("shard_count") if head is not None else None
-    return count if type(count) is int and count >= 1 else 1
+    return count if type(count) is int and 1 <= count <= MAX_SHARDS else 1
 
 
 def decode_windows(shards: list[Mapping[str, Any]]) -> dict[str, AgentWindow]:
@@ -357,7 +377,8 @@ def decode_windows(shards: list[Mapping[str, Any]]) -> dict[str, AgentWindow]:
         for shard in shards:
             if any(shard.get(k) != head.get(k) for k in ("format", "as_of", "shard_count")):
                 continue
-            for agent, text in (shard.get("windows") or {}).items():
+            stored = shard.get("windows")
+            for agent, text in stored.items() if isinstance(stored, Mapping) else ():
                 window = _decode_window(agent, text, head)
                 if isinstance(window, AgentWindow):
                     windows[agent] = window
@@ -379,8 +400,8 @@ def _decode_window(
         if len(trades) > lookback:
             raise DocumentError(f"{len(trades)} trades for a lookback of {lookback}")
         as_of_ns = _ns(head.get("as_of"), "as_of")
-    except DocumentError as error:
-        return Unreadable(str(error))
+    except (TypeError, ArithmeticError, DocumentError) as error:
+        return Unreadable(repr(error))
     return AgentWindow(agent_id, lookback, as_of_ns, tuple(trades))
 
 

@@ -105,11 +105,17 @@ def classify_trade_write(
     if not now_closed:
         return TradeEvent(EventKind.REOPEN, trade_id, event_id, commit_ns, _agents(before))
     assert before is not None
-    changed = tuple(name for name in ENGINE_FIELDS if before.get(name) != after.get(name))
+    changed = tuple(name for name in ENGINE_FIELDS if not _same(before.get(name), after.get(name)))
     if not changed:
         return Ignored(IgnoredReason.NOTHING_WEIGHTS_USE)
     agents = _agents(before) | _agents(after)
     return TradeEvent(EventKind.EDIT, trade_id, event_id, commit_ns, agents, changed_fields=changed)
+
+
+def _same(old: object, new: object) -> bool:
+    # By type too: Python's 1 == True and 0 == -0.0, but a realized_pnl edited from 1 to true
+    # turns a valid trade into a rejected one.
+    return type(old) is type(new) and old == new
 
 
 def _is_closed(document: Mapping[str, Any] | None) -> bool:

@@ -15,7 +15,7 @@ from firebase_functions import firestore_fn, https_fn, logger
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
-from . import firestore_io, service
+from . import documents, firestore_io, service
 from .config import ConfigError, MaestroConfig
 from .decisions import Settings
 from .events import CallableRequest, ConfigWritten, Ignored, classify_trade_write
@@ -200,8 +200,8 @@ def _log_run(cause: str, uid: str, started: float, outcome: service.RunOutcome) 
     if outcome.path:
         fields["path"] = outcome.path
     document = outcome.fields
-    if document is not None and "weights" in document:
-        fields["weights"] = document["weights"]
+    if document is not None and documents.has_result(document):
+        fields["weights"] = documents.weights_of(document)
         # The seed's table for each rebuild; a close applied to the windows logs the weights
         # alone (the table would double a close's log line, and its cost: see performance.md).
         if outcome.status is service.RunStatus.WRITTEN and outcome.path != "window":

@@ -111,8 +111,10 @@ STRING_RANK: Final = 4
 def closed_at_order(closed_at: object) -> tuple[int, dt.datetime | str]:
     """Where a closed_at value sorts, as Firestore sorts it: the rank of its type, then a value
     of that rank (a UTC datetime for timestamps, the text for strings, a deterministic text for
-    the other wrong types: they are all rejected, only determinism matters). Never asked for
-    None: that trade is open."""
+    the other wrong types). Within one of those other ranks the order may differ from
+    Firestore's (numbers by value there, by text here), which never changes a result: they are
+    all rejected for the same reason, so whichever of them fill a window's last places, its
+    counts are the same. Never asked for None: that trade is open."""
     if isinstance(closed_at, dt.datetime):
         return TIMESTAMP_RANK, _as_utc(closed_at)
     if isinstance(closed_at, str):

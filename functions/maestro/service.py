@@ -173,7 +173,8 @@ class _Run:
         stored_state = self.write(state, version, rebuilt)
         if stored_state is None:
             return None
-        _memory.remember(self.uid, dataclasses.replace(stored_state, current=windows))
+        current = windows if stored_state.windows else None  # the merge of what is stored
+        _memory.remember(self.uid, dataclasses.replace(stored_state, current=current))
         return RunOutcome(RunStatus.WRITTEN, decision, version.fields, len(config.agent_ids))
 
     def rebuild(self, state: UserState) -> dict[str, AgentWindow]:

@@ -114,14 +114,18 @@ class Suite:
 
     # --- the callable, over HTTP as the JS SDK sends it --------------------------------------
     def call(
-        self, data: Any, token: str | None = None, raw_body: bytes | None = None
+        self,
+        data: Any,
+        token: str | None = None,
+        raw_body: bytes | None = None,
+        timeout: float = 60,
     ) -> tuple[int, dict[str, Any]]:
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         body = raw_body if raw_body is not None else json.dumps({"data": data}).encode()
         url = f"{self.functions_url}/{self.project}/{REGION}/{CALLABLE}"
-        response = self.http.post(url, data=body, headers=headers, timeout=60)
+        response = self.http.post(url, data=body, headers=headers, timeout=timeout)
         try:
             payload = response.json()
         except ValueError:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from maestro.config import ConfigError, MaestroConfig
+from maestro.config import MAX_TRADES_PER_RUN, ConfigError, MaestroConfig
 
 
 def test_defaults_are_the_seeds() -> None:
@@ -77,6 +77,15 @@ def test_integral_float_lookback_is_accepted() -> None:
         ({"enforce_performance": "yes"}, "enforce_performance", "true or false"),
         ({"enforce_performance": 1}, "enforce_performance", "true or false"),
         ({"lookbak_trades": 10}, "lookbak_trades", "unknown option"),
+        (  # 51 x 1000 trades: more than one run may read and hold
+            {
+                "agent_ids": [f"a{i}" for i in range(51)],
+                "lookback_trades": 1000,
+                "min_floor_weight": 0,
+            },
+            "lookback_trades",
+            "51 agents (agent_ids) x 1000 trades is 51000 trades per run, more than the 50000",
+        ),
     ],
 )
 def test_invalid_values_name_the_field(raw: dict[str, object], field: str, fragment: str) -> None:
@@ -85,6 +94,17 @@ def test_invalid_values_name_the_field(raw: dict[str, object], field: str, fragm
     assert caught.value.field == field
     assert fragment in str(caught.value)
     assert str(caught.value).startswith(f"{field}: ")
+
+
+def test_the_largest_runs_allowed() -> None:
+    fifty = tuple(f"a{i}" for i in range(50))
+    assert MaestroConfig(agent_ids=fifty, lookback_trades=1000, min_floor_weight=Decimal(0))
+    many = MaestroConfig(
+        agent_ids=tuple(f"a{i}" for i in range(256)),
+        lookback_trades=195,  # 49,920 trades
+        min_floor_weight=Decimal(0),
+    )
+    assert len(many.agent_ids) * many.lookback_trades <= MAX_TRADES_PER_RUN
 
 
 def test_floor_times_agents_equal_to_one_is_allowed() -> None:

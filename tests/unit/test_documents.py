@@ -26,6 +26,7 @@ from maestro.documents import (
     resolve_config,
     to_json_ready,
     weights_version,
+    window_shard_count,
 )
 from maestro.journal import JournalEntry, Rejection, closed_trade
 from maestro.timestamps import from_ns, to_ns
@@ -92,6 +93,28 @@ def test_ledger_entries_already_stored_are_carried_over_as_they_are() -> None:
         ({"ledger": {"t1": {"commit_time": T0, "trade": '["A", 3]'}}}, "2 fields"),
         ({"ledger": {"t1": {"commit_time": T0, "trade": "[3]"}}}, "no agent id"),
         ({"ledger": {"t1": {"trade": '["A"]'}}}, "commit_time"),
+        (  # amounts no encoder writes: a capital of 0, an exponent past the engine's range
+            {
+                "ledger": {
+                    "t1": {
+                        "commit_time": T0,
+                        "trade": f'["A",3,"{T0:%Y-%m-%dT%H:%M:%S.%f}","1","0",null]',
+                    }
+                }
+            },
+            "DivisionByZero",
+        ),
+        (
+            {
+                "ledger": {
+                    "t1": {
+                        "commit_time": T0,
+                        "trade": f'["A",3,"{T0:%Y-%m-%dT%H:%M:%S.%f}","1E+999999","1",null]',
+                    }
+                }
+            },
+            "Overflow",
+        ),
         ({"stale": "no"}, "stale"),
         ({"cause": None}, "damaged"),
     ],
@@ -171,6 +194,9 @@ def test_windows_round_trip_exactly_and_a_damaged_one_is_left_out() -> None:
         assert decode_windows([damaged]) == {"C": windows["C"]}, problem_agent
     for field, value in [("format", 1), ("lookback_trades", 2), ("as_of", None)]:
         assert "A/B" not in decode_windows([{**head, field: value}]), field
+    assert decode_windows([{**head, "windows": "not a map"}]) == {}
+    assert window_shard_count({"shard_count": 10**6}) == 1  # damaged: never a million reads
+    assert window_shard_count(head) == 1 and window_shard_count(None) == 1
     assert decode_windows([]) == {}
 
 
@@ -189,6 +215,14 @@ def test_windows_too_large_for_one_document_spill_into_shards() -> None:
     assert all(shard["shard_count"] == len(shards) for shard in shards)
     assert decode_windows(shards) == agents
     assert decode_windows(shards[:1]) != agents  # a missing shard leaves its agents out
+    # All of them too large for the rebuild's one commit (10 MiB): none is stored.
+    wide = {
+        f"agent{a:02d}": rebuild_window(
+            f"agent{a:02d}", list(agents["agent00"].trades), 1000, AS_OF
+        )
+        for a in range(100)
+    }
+    assert encode_windows(wide) is None
     # One window alone too large for a document: none is stored.
     long_id = "x" * 1500  # Firestore's longest document id
     huge = [trade(f"{long_id}{i}", i) for i in range(800)]

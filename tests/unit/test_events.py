@@ -70,3 +70,15 @@ def test_writes_that_change_nothing_weights_use_are_ignored_with_their_reason(
     before: Any, after: Any, reason: IgnoredReason
 ) -> None:
     assert classify(before, after) == Ignored(reason)
+
+
+@pytest.mark.parametrize(
+    ("field", "old", "new"),
+    [("realized_pnl", 1, True), ("quantity", 0, False), ("entry_price", 0, -0.0)],
+)
+def test_an_edit_to_a_value_python_calls_equal_is_still_an_edit(
+    field: str, old: object, new: object
+) -> None:
+    """1 == True in Python, but a realized_pnl of true is rejected: the trade changed."""
+    event = classify({**CLOSED, field: old}, {**CLOSED, field: new})
+    assert isinstance(event, TradeEvent) and event.changed_fields == (field,)
