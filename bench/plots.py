@@ -52,17 +52,24 @@ def engine_sweep() -> None:
 
 def end_to_end() -> None:
     emulator = json.loads((RESULTS / "emulator.json").read_text())
-    samples = emulator["end_to_end"]["samples_ms"]
     fig, (cdf_ax, bar_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for label in ("maestro", "baseline"):
-        values = sorted(samples[label])
-        cdf_ax.plot(values, [(i + 1) / len(values) for i in range(len(values))], label=label)
+    curves = (
+        ("end_to_end", "maestro", "Maestro, warm instance", "-"),
+        ("end_to_end", "baseline", "baseline (warm run)", ":"),
+        ("end_to_end_cold", "maestro", "Maestro, instance new to the user", "-"),
+        ("end_to_end_cold", "baseline", "baseline (cold run)", ":"),
+    )
+    for section, label, legend, style in curves:
+        values = sorted(emulator[section]["samples_ms"][label])
+        cdf_ax.plot(
+            values, [(i + 1) / len(values) for i in range(len(values))], style, label=legend
+        )
     cdf_ax.set_xscale("log")
     cdf_ax.set_xlabel("close committed -> document reflects it, ms")
     cdf_ax.set_ylabel("fraction of closes")
-    cdf_ax.set_title("End to end on the emulator suite (200 closes)")
+    cdf_ax.set_title("End to end on the emulator suite")
     cdf_ax.grid(True, which="both", alpha=0.3)
-    cdf_ax.legend()
+    cdf_ax.legend(fontsize=8)
     queries = emulator["queries"]
     labels, medians, errors = [], [], [[], []]
     for agents in ("4_agents", "20_agents"):

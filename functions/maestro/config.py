@@ -20,14 +20,14 @@ DEFAULT_ENFORCE_PERFORMANCE: Final = False
 
 MIN_LOOKBACK_TRADES: Final = 2
 MAX_LOOKBACK_TRADES: Final = 1000
-# Bounds that keep one run (a query per agent) and one weights document reasonably small.
-MAX_AGENTS: Final = 256
+# Bounds that keep one run inside the functions' deploy defaults (256 MB, 60 s) and one weights
+# document far below Firestore's 1 MiB. Measured on the emulator (docs/performance.md, "Scale"):
+# a rebuild of 32,000 trades takes 15 s at 32 agents, 23 s at 64, 40 s at 128 and more than
+# 60 s at 256 (a query per agent); the function's process peaks at 123 MiB (about 76 MiB and
+# 1.5 KB a trade). The first version allowed 256 agents x 1000 trades, which never fitted.
+MAX_AGENTS: Final = 128
 MAX_AGENT_ID_LENGTH: Final = 128
-# The most trades one rebuild reads and holds (agents x lookback): measured on the emulator
-# (docs/performance.md, "Scale"), a rebuild's process grows by about 1.6 KB per trade above
-# ~76 MiB, so 50,000 keeps it near 160 MiB, inside the 256 MB deploy default with room, and
-# its time inside the 60 s timeout.
-MAX_TRADES_PER_RUN: Final = 50_000
+MAX_TRADES_PER_RUN: Final = 32_000  # agents x lookback_trades
 # Weights are quantised to this many decimal places; a finer floor could not be honoured exactly.
 WEIGHT_DECIMAL_PLACES: Final = 28
 

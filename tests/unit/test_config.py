@@ -56,7 +56,7 @@ def test_integral_float_lookback_is_accepted() -> None:
         ({"agent_ids": ["A", 7]}, "agent_ids", "entry 1"),
         ({"agent_ids": ["__name__"]}, "agent_ids", "reserved"),
         ({"agent_ids": ["x" * 129]}, "agent_ids", "longer than 128"),
-        ({"agent_ids": [f"a{i}" for i in range(257)], "min_floor_weight": 0}, "agent_ids", "256"),
+        ({"agent_ids": [f"a{i}" for i in range(129)], "min_floor_weight": 0}, "agent_ids", "128"),
         ({"lookback_trades": 1}, "lookback_trades", "from 2 to 1000"),
         ({"lookback_trades": 1001}, "lookback_trades", "from 2 to 1000"),
         ({"lookback_trades": 10.5}, "lookback_trades", "integer"),
@@ -77,14 +77,14 @@ def test_integral_float_lookback_is_accepted() -> None:
         ({"enforce_performance": "yes"}, "enforce_performance", "true or false"),
         ({"enforce_performance": 1}, "enforce_performance", "true or false"),
         ({"lookbak_trades": 10}, "lookbak_trades", "unknown option"),
-        (  # 51 x 1000 trades: more than one run may read and hold
+        (  # 33 x 1000 trades: more than one run may read and hold
             {
-                "agent_ids": [f"a{i}" for i in range(51)],
+                "agent_ids": [f"a{i}" for i in range(33)],
                 "lookback_trades": 1000,
                 "min_floor_weight": 0,
             },
             "lookback_trades",
-            "51 agents (agent_ids) x 1000 trades is 51000 trades per run, more than the 50000",
+            "33 agents (agent_ids) x 1000 trades is 33000 trades per run, more than the 32000",
         ),
     ],
 )
@@ -97,11 +97,11 @@ def test_invalid_values_name_the_field(raw: dict[str, object], field: str, fragm
 
 
 def test_the_largest_runs_allowed() -> None:
-    fifty = tuple(f"a{i}" for i in range(50))
-    assert MaestroConfig(agent_ids=fifty, lookback_trades=1000, min_floor_weight=Decimal(0))
+    thirty_two = tuple(f"a{i}" for i in range(32))
+    assert MaestroConfig(agent_ids=thirty_two, lookback_trades=1000, min_floor_weight=Decimal(0))
     many = MaestroConfig(
-        agent_ids=tuple(f"a{i}" for i in range(256)),
-        lookback_trades=195,  # 49,920 trades
+        agent_ids=tuple(f"a{i}" for i in range(128)),
+        lookback_trades=250,  # 32,000 trades
         min_floor_weight=Decimal(0),
     )
     assert len(many.agent_ids) * many.lookback_trades <= MAX_TRADES_PER_RUN
