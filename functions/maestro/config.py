@@ -20,14 +20,16 @@ DEFAULT_ENFORCE_PERFORMANCE: Final = False
 
 MIN_LOOKBACK_TRADES: Final = 2
 MAX_LOOKBACK_TRADES: Final = 1000
-# Bounds that keep one run inside the functions' deploy defaults (256 MB, 60 s) and one weights
-# document far below Firestore's 1 MiB. Measured on the emulator (docs/performance.md, "Scale"):
-# a rebuild of 32,000 trades takes 15 s at 32 agents, 23 s at 64, 40 s at 128 and more than
-# 60 s at 256 (a query per agent); the function's process peaks at 123 MiB (about 76 MiB and
-# 1.5 KB a trade). The first version allowed 256 agents x 1000 trades, which never fitted.
-MAX_AGENTS: Final = 128
+# Bounds that keep one run (a query per agent) and one weights document reasonably small.
+MAX_AGENTS: Final = 256
 MAX_AGENT_ID_LENGTH: Final = 128
-MAX_TRADES_PER_RUN: Final = 32_000  # agents x lookback_trades
+# Tighter bounds for a run of the Cloud Functions (check_run_size), which must fit their deploy
+# defaults (256 MB, 60 s). Measured on the emulator (docs/performance.md, "Scale"): a rebuild
+# of 32,000 trades takes 15 s at 32 agents, 23 s at 64, 40 s at 128 and more than 60 s at 256
+# (a query per agent); the function's process peaks at 123 MiB (about 76 MiB + 1.5 KB a
+# trade). The offline engine (the CLI) has no such limit beyond MAX_AGENTS x lookback.
+MAX_RUN_AGENTS: Final = 128
+MAX_RUN_TRADES: Final = 32_000  # agents x lookback_trades
 # Weights are quantised to this many decimal places; a finer floor could not be honoured exactly.
 WEIGHT_DECIMAL_PLACES: Final = 28
 
@@ -69,7 +71,6 @@ class MaestroConfig:
         _check_lookback(self.lookback_trades)
         _check_risk_free_rate(self.risk_free_rate)
         _check_floor(self.min_floor_weight, len(self.agent_ids))
-        _check_run_size(len(self.agent_ids), self.lookback_trades)
         if not isinstance(self.enforce_performance, bool):
             raise ConfigError("enforce_performance", "must be true or false")
 
@@ -193,14 +194,22 @@ def _check_lookback(lookback: object) -> None:
         )
 
 
-def _check_run_size(agent_count: int, lookback: int) -> None:
-    if agent_count * lookback > MAX_TRADES_PER_RUN:
+def check_run_size(config: MaestroConfig) -> MaestroConfig:
+    """The config, if a Cloud Functions run can afford it (MAX_RUN_AGENTS, MAX_RUN_TRADES);
+    ConfigError naming the field otherwise."""
+    agent_count, lookback = len(config.agent_ids), config.lookback_trades
+    if agent_count > MAX_RUN_AGENTS:
+        raise ConfigError(
+            "agent_ids", f"at most {MAX_RUN_AGENTS} agents in the functions, got {agent_count}"
+        )
+    if agent_count * lookback > MAX_RUN_TRADES:
         raise ConfigError(
             "lookback_trades",
             f"{agent_count} agents (agent_ids) x {lookback} trades is "
-            f"{agent_count * lookback} trades per run, more than the {MAX_TRADES_PER_RUN} a "
+            f"{agent_count * lookback} trades per run, more than the {MAX_RUN_TRADES} a "
             "run may read: fewer agents or a shorter lookback",
         )
+    return config
 
 
 def _check_risk_free_rate(rate: object) -> None:

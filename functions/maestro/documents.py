@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from . import ENGINE_VERSION
-from .config import FIELD_NAMES, ConfigError, MaestroConfig
+from .config import FIELD_NAMES, ConfigError, MaestroConfig, check_run_size
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
 from .result import WeightsResult
@@ -76,13 +76,14 @@ class EffectiveConfig:
 
 
 def resolve_config(stored: Mapping[str, Any] | None) -> EffectiveConfig:
-    """The user's saved config, else the defaults. A config someone corrupted by hand is reported
-    in the source and replaced by the defaults; it never blocks a recompute."""
+    """The user's saved config, else the defaults. A config someone corrupted by hand, or one
+    larger than a run can afford (check_run_size), is reported in the source and replaced by
+    the defaults; it never blocks a recompute."""
     if stored is None:
         return EffectiveConfig(MaestroConfig(), "defaults")
     raw = {key: value for key, value in stored.items() if key in FIELD_NAMES}
     try:
-        return EffectiveConfig(MaestroConfig.from_mapping(raw), "saved")
+        return EffectiveConfig(check_run_size(MaestroConfig.from_mapping(raw)), "saved")
     except ConfigError as error:
         return EffectiveConfig(MaestroConfig(), f"defaults (saved config invalid: {error})")
 

@@ -16,7 +16,7 @@ from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
 from . import documents, firestore_io, service
-from .config import ConfigError, MaestroConfig
+from .config import ConfigError, MaestroConfig, check_run_size
 from .decisions import Settings
 from .events import CallableRequest, ConfigWritten, Ignored, classify_trade_write
 from .result import render_weights_table
@@ -70,7 +70,7 @@ def parse_callable_data(data: Any) -> CallableRequestData:
     config = None
     if "config" in data:
         try:
-            config = MaestroConfig.from_mapping(data["config"])
+            config = check_run_size(MaestroConfig.from_mapping(data["config"]))
         except ConfigError as error:
             raise _invalid(f"config.{error}") from None
     return CallableRequestData(config=config, force=force)

@@ -193,6 +193,22 @@ def test_an_invalid_config_is_refused_and_nothing_is_written(suite: Suite) -> No
     assert suite.weights_doc(user.uid) is None
 
 
+def test_a_config_larger_than_a_run_can_afford_is_refused(suite: Suite) -> None:
+    user = suite.create_user()
+    config = {
+        "agent_ids": [f"Agent{i:02d}" for i in range(40)],
+        "lookback_trades": 1000,  # 40,000 trades: more than the 32,000 a run may read
+        "min_floor_weight": "0",
+    }
+    status, body = suite.call({"config": config}, token=user.id_token)
+    assert (status, body["error"]["status"]) == (400, "INVALID_ARGUMENT")
+    assert body["error"]["message"].startswith(
+        "config.lookback_trades: 40 agents (agent_ids) x 1000 trades is 40000 trades per run"
+    )
+    assert not suite.db.document(f"users/{user.uid}/maestro/config").get().exists
+    assert suite.weights_doc(user.uid) is None
+
+
 def test_a_config_is_saved_and_used_by_the_next_trigger_run(suite: Suite) -> None:
     user = suite.create_user()
     seed_journal(suite, user.uid, base_journal())

@@ -6,7 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from maestro.config import MAX_TRADES_PER_RUN, ConfigError, MaestroConfig
+from maestro.config import (
+    MAX_RUN_AGENTS,
+    MAX_RUN_TRADES,
+    ConfigError,
+    MaestroConfig,
+    check_run_size,
+)
 
 
 def test_defaults_are_the_seeds() -> None:
@@ -56,7 +62,7 @@ def test_integral_float_lookback_is_accepted() -> None:
         ({"agent_ids": ["A", 7]}, "agent_ids", "entry 1"),
         ({"agent_ids": ["__name__"]}, "agent_ids", "reserved"),
         ({"agent_ids": ["x" * 129]}, "agent_ids", "longer than 128"),
-        ({"agent_ids": [f"a{i}" for i in range(129)], "min_floor_weight": 0}, "agent_ids", "128"),
+        ({"agent_ids": [f"a{i}" for i in range(257)], "min_floor_weight": 0}, "agent_ids", "256"),
         ({"lookback_trades": 1}, "lookback_trades", "from 2 to 1000"),
         ({"lookback_trades": 1001}, "lookback_trades", "from 2 to 1000"),
         ({"lookback_trades": 10.5}, "lookback_trades", "integer"),
@@ -77,15 +83,6 @@ def test_integral_float_lookback_is_accepted() -> None:
         ({"enforce_performance": "yes"}, "enforce_performance", "true or false"),
         ({"enforce_performance": 1}, "enforce_performance", "true or false"),
         ({"lookbak_trades": 10}, "lookbak_trades", "unknown option"),
-        (  # 33 x 1000 trades: more than one run may read and hold
-            {
-                "agent_ids": [f"a{i}" for i in range(33)],
-                "lookback_trades": 1000,
-                "min_floor_weight": 0,
-            },
-            "lookback_trades",
-            "33 agents (agent_ids) x 1000 trades is 33000 trades per run, more than the 32000",
-        ),
     ],
 )
 def test_invalid_values_name_the_field(raw: dict[str, object], field: str, fragment: str) -> None:
@@ -96,15 +93,19 @@ def test_invalid_values_name_the_field(raw: dict[str, object], field: str, fragm
     assert str(caught.value).startswith(f"{field}: ")
 
 
-def test_the_largest_runs_allowed() -> None:
-    thirty_two = tuple(f"a{i}" for i in range(32))
-    assert MaestroConfig(agent_ids=thirty_two, lookback_trades=1000, min_floor_weight=Decimal(0))
-    many = MaestroConfig(
-        agent_ids=tuple(f"a{i}" for i in range(128)),
-        lookback_trades=250,  # 32,000 trades
-        min_floor_weight=Decimal(0),
-    )
-    assert len(many.agent_ids) * many.lookback_trades <= MAX_TRADES_PER_RUN
+def test_the_functions_refuse_runs_they_cannot_afford() -> None:
+    def config(agents: int, lookback: int) -> MaestroConfig:
+        ids = tuple(f"a{i}" for i in range(agents))
+        return MaestroConfig(agent_ids=ids, lookback_trades=lookback, min_floor_weight=Decimal(0))
+
+    assert check_run_size(config(32, 1000)) == config(32, 1000)
+    assert check_run_size(config(128, 250)) == config(128, 250)  # both limits, exactly
+    with pytest.raises(ConfigError, match=r"^lookback_trades: 33 agents \(agent_ids\) x 1000 "):
+        check_run_size(config(33, 1000))
+    with pytest.raises(ConfigError, match=r"^agent_ids: at most 128 agents in the functions"):
+        check_run_size(config(129, 10))
+    assert MAX_RUN_TRADES == 32_000 and MAX_RUN_AGENTS == 128
+    assert config(200, 1000).lookback_trades == 1000  # the offline engine takes it
 
 
 def test_floor_times_agents_equal_to_one_is_allowed() -> None:

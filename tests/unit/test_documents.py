@@ -236,6 +236,10 @@ def test_a_saved_config_is_used_and_a_corrupted_one_replaced_by_the_defaults() -
     broken = resolve_config({"lookback_trades": "lots"})
     assert broken.config == MaestroConfig()
     assert broken.source.startswith("defaults (saved config invalid: lookback_trades")
+    too_big = {"agent_ids": [f"a{i}" for i in range(40)], "lookback_trades": 1000}
+    oversized = resolve_config({**too_big, "min_floor_weight": 0})
+    assert oversized.config == MaestroConfig()
+    assert "40 agents (agent_ids) x 1000 trades" in oversized.source
 
 
 def test_amounts_keep_every_digit_through_the_stored_form() -> None:
