@@ -25,10 +25,11 @@ MAX_AGENTS: Final = 256
 MAX_AGENT_ID_LENGTH: Final = 128
 # Tighter bounds for a run of the Cloud Functions (check_run_size), which must fit their deploy
 # defaults (256 MB, 60 s). Measured on the emulator (docs/performance.md, "Scale"): a rebuild
-# of 32,000 trades takes 15 s at 32 agents, 23 s at 64, 40 s at 128 and more than 60 s at 256
-# (a query per agent); the function's process peaks at 123 MiB (about 76 MiB + 1.5 KB a
-# trade). The offline engine (the CLI) has no such limit beyond MAX_AGENTS x lookback.
-MAX_RUN_AGENTS: Final = 128
+# of 32,000 trades takes 15 s at 32 agents, 23 s at 64, 40 s at 128 (and once, with the
+# machine busy, more than 60 s) and more than 60 s at 256 (a query per agent); the function's
+# process peaks at 123 MiB (about 76 MiB + 1.5 KB a trade). The offline engine (the CLI) has
+# no such limit beyond MAX_AGENTS x lookback.
+MAX_RUN_AGENTS: Final = 64
 MAX_RUN_TRADES: Final = 32_000  # agents x lookback_trades
 # Weights are quantised to this many decimal places; a finer floor could not be honoured exactly.
 WEIGHT_DECIMAL_PLACES: Final = 28

@@ -99,12 +99,12 @@ def test_the_functions_refuse_runs_they_cannot_afford() -> None:
         return MaestroConfig(agent_ids=ids, lookback_trades=lookback, min_floor_weight=Decimal(0))
 
     assert check_run_size(config(32, 1000)) == config(32, 1000)
-    assert check_run_size(config(128, 250)) == config(128, 250)  # both limits, exactly
+    assert check_run_size(config(64, 500)) == config(64, 500)  # both limits, exactly
     with pytest.raises(ConfigError, match=r"^lookback_trades: 33 agents \(agent_ids\) x 1000 "):
         check_run_size(config(33, 1000))
-    with pytest.raises(ConfigError, match=r"^agent_ids: at most 128 agents in the functions"):
-        check_run_size(config(129, 10))
-    assert MAX_RUN_TRADES == 32_000 and MAX_RUN_AGENTS == 128
+    with pytest.raises(ConfigError, match=r"^agent_ids: at most 64 agents in the functions"):
+        check_run_size(config(65, 10))
+    assert MAX_RUN_TRADES == 32_000 and MAX_RUN_AGENTS == 64
     assert config(200, 1000).lookback_trades == 1000  # the offline engine takes it
 
 
