@@ -45,6 +45,11 @@ class SkipReason(StrEnum):
     CONFIG_ALREADY_USED = "the weights already use this config"
 
 
+# Skips that stay true of every later version of the weights (what a version reflects, later
+# ones do too): an instance may act on them from the state it remembers, even if it is outdated.
+LASTING_SKIPS: Final = frozenset({SkipReason.DUPLICATE_EVENT, SkipReason.ALREADY_REFLECTED})
+
+
 class RebuildReason(StrEnum):
     FIRST_WEIGHTS = "first weights of this user"
     STORED_WEIGHTS_UNREADABLE = "the stored weights document is of another format or damaged"

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from . import ENGINE_VERSION
 from .config import FIELD_NAMES, ConfigError, MaestroConfig, check_run_size
+from .events import CallableRequest, Request, TradeEvent
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
 from .result import WeightsResult
@@ -52,6 +53,13 @@ class Cause:
     event_id: str | None = None
     commit_ns: int | None = None
     event: str | None = None  # events.EventKind value
+
+    @classmethod
+    def of(cls, request: Request) -> Cause:
+        if isinstance(request, TradeEvent):
+            kind = request.kind.value
+            return cls(CauseKind.TRADE, request.trade_id, request.event_id, request.commit_ns, kind)
+        return cls(CauseKind.CALLABLE if isinstance(request, CallableRequest) else CauseKind.CONFIG)
 
     def encode(self) -> dict[str, Any]:
         cause: dict[str, Any] = {"kind": self.kind.value}

@@ -1,10 +1,12 @@
 """What a warm instance remembers between runs: for each user, the state it stored last (its
 weights version, config and windows, as a read right after its write would find them).
 
-Used for one thing only: a close applied to the windows without reading anything first. The
-write's precondition (the weights document's update time) proves the remembered state current;
-when another run wrote meanwhile, the write fails and the run reads afresh. Any other decision
-taken on a remembered state is taken again on a fresh read (decisions.py, service.py).
+Used for two things: a close applied to the windows without reading anything first (the
+write's precondition, the weights document's update time, proves the remembered state current;
+when another run wrote meanwhile, the write fails and the run reads afresh), and a skip that
+stays true of every later version (a repeated event, a write already reflected:
+decisions.LASTING_SKIPS). Any other decision taken on a remembered state is taken again on a
+fresh read (service.py).
 """
 
 from __future__ import annotations

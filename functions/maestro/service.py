@@ -23,9 +23,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from . import documents, firestore_io
-from .decisions import Apply, Attempt, Decision, Rebuild, Settings, Skip, decide
-from .documents import Cause, CauseKind, Provenance, StoredWeights, UserState
-from .events import CallableRequest, ConfigWritten, Request, TradeEvent
+from .decisions import LASTING_SKIPS, Apply, Attempt, Decision, Rebuild, Settings, Skip, decide
+from .documents import Cause, Provenance, StoredWeights, UserState
+from .events import Request, TradeEvent
 from .journal import JournalEntry, closed_trade
 from .memory import LastStored
 from .timestamps import from_ns, to_ns
@@ -135,8 +135,8 @@ class _Run:
         return outcome
 
     def run_on(self, state: UserState, remembered: UserState | None) -> RunOutcome | None:
-        """Decide and act on `state`. From a remembered state only an Apply is acted on (its
-        write proves the state current): None asks for a fresh read."""
+        """Decide and act on `state`. From a remembered state only an Apply (its write proves
+        the state current) and a lasting skip are acted on: None asks for a fresh read."""
         stored = state.weights
         latest = stored.latest_closed_at if isinstance(stored, StoredWeights) else None
         attempt = Attempt(
@@ -145,7 +145,7 @@ class _Run:
         )
         decision = decide(self.request, state, self.settings, attempt)
         config = state.config.config
-        if remembered is not None and not isinstance(decision, Apply):
+        if remembered is not None and not _acts_from_memory(decision):
             return None
         if isinstance(decision, Skip):
             fields = stored.fields if stored is not None else None
@@ -163,7 +163,7 @@ class _Run:
         )
         self.timings["compute"] = _elapsed_ms(mark)
         provenance = Provenance(
-            self.cause(),
+            Cause.of(self.request),
             state.config.source,
             state.read_ns,
             as_of_ns,
@@ -221,20 +221,11 @@ class _Run:
             windows = state.windows or {}
         return UserState(version, update_time, state.config, windows, to_ns(update_time))
 
-    def cause(self) -> Cause:
-        request = self.request
-        if isinstance(request, TradeEvent):
-            return Cause(
-                CauseKind.TRADE,
-                request.trade_id,
-                request.event_id,
-                request.commit_ns,
-                request.kind.value,
-            )
-        assert isinstance(request, CallableRequest | ConfigWritten)
-        return Cause(
-            CauseKind.CALLABLE if isinstance(request, CallableRequest) else CauseKind.CONFIG
-        )
+
+def _acts_from_memory(decision: Decision) -> bool:
+    return isinstance(decision, Apply) or (
+        isinstance(decision, Skip) and decision.reason in LASTING_SKIPS
+    )
 
 
 def _window_trade(entry: JournalEntry, commit_ns: int) -> WindowTrade | None:

@@ -12,7 +12,7 @@ from google.cloud import firestore
 
 from maestro import documents, firestore_io, service
 from maestro.config import MaestroConfig
-from maestro.decisions import Settings
+from maestro.decisions import Settings, SkipReason
 from maestro.events import TradeEvent, classify_trade_write
 from maestro.timestamps import to_ns
 
@@ -180,6 +180,16 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
     assert run_close(suite, user.uid, later, settings).path == "window"
 
 
+def second_event(suite: Suite, uid: str, trade_id: str) -> TradeEvent:
+    """Another delivery (a new event id) of the close of `trade_id` as it stands."""
+    after = suite.journal(uid).document(trade_id).get()
+    event = classify_trade_write(
+        trade_id, str(uuid.uuid4()), None, after.to_dict(), to_ns(after.update_time)
+    )
+    assert isinstance(event, TradeEvent)
+    return event
+
+
 def test_windows_turned_off_read_the_journal_on_every_close(suite: Suite) -> None:
     user, _ = seeded_user(suite, quiet=True)
     after = close_in_process(suite, user.uid, "q", trade("WhaleFlowAgent", 500, "2"))
@@ -214,6 +224,10 @@ def test_after_its_own_write_an_instance_reads_nothing_for_a_close(
         suite, user.uid, close_in_process(suite, user.uid, "m2", trade(AGENTS[1], 601, "-1"))
     )
     assert second.path == "window" and reads == ["_get_all"]  # what it stored: no read
+    # The same close delivered again: a skip that holds for every later version, taken from
+    # memory without a read.
+    again = service.recompute(suite.db, user.uid, second_event(suite, user.uid, "m2"))
+    assert again.reason == SkipReason.ALREADY_REFLECTED and reads == ["_get_all"]
     assert "read_state" not in second.timings_ms
     stored = suite.weights_doc(user.uid)
     assert stored is not None and stored["weights"] == suite.offline_weights(user.uid)

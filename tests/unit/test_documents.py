@@ -250,3 +250,19 @@ def test_amounts_keep_every_digit_through_the_stored_form() -> None:
     assert held.trade.realized_pnl == Decimal("1.00000000000000000000000000001")
     assert held.trade.return_pct() == precise.trade.return_pct()
     assert held.trade.closed_at == T0 + dt.timedelta(minutes=1)
+
+
+def test_a_cause_says_what_asked() -> None:
+    from maestro.events import CallableRequest, ConfigWritten, TradeEvent, classify_trade_write
+
+    close = classify_trade_write("t1", "e1", None, closed("A", 1, "1").data, AS_OF + 3)
+    assert isinstance(close, TradeEvent)
+    assert Cause.of(close).encode() == {
+        "kind": "trade",
+        "trade_id": "t1",
+        "event_id": "e1",
+        "commit_time": from_ns(AS_OF + 3),
+        "event": "close",
+    }
+    assert Cause.of(CallableRequest(force=True)).encode() == {"kind": "callable"}
+    assert Cause.of(ConfigWritten()).encode() == {"kind": "config"}
