@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, Final
 
+from .methods import ReturnBasis, ReturnTransform, ScoreMethod
+
 DEFAULT_AGENT_IDS: Final = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 DEFAULT_LOOKBACK_TRADES: Final = 100
 DEFAULT_RISK_FREE_RATE_ANNUAL: Final = Decimal("0.04")
@@ -40,7 +42,21 @@ FIELD_NAMES: Final = (
     "risk_free_rate",
     "min_floor_weight",
     "enforce_performance",
+    # engine v2 (all optional; their defaults reproduce the first version exactly)
+    "return_transform",
+    "return_basis",
+    "score",
+    "half_life_trades",
+    "min_confidence",
+    "drawdown_penalty",
+    "temperature",
+    "max_weight",
+    "kelly_scale",
+    "analysis_lookbacks",
 )
+DEFAULT_TEMPERATURE: Final = Decimal(1)
+DEFAULT_KELLY_SCALE: Final = Decimal("0.5")
+MAX_ANALYSIS_LOOKBACKS: Final = 4
 
 
 class ConfigError(ValueError):
@@ -66,6 +82,16 @@ class MaestroConfig:
     risk_free_rate: Decimal = DEFAULT_RISK_FREE_RATE_ANNUAL
     min_floor_weight: Decimal = DEFAULT_MIN_FLOOR_WEIGHT
     enforce_performance: bool = DEFAULT_ENFORCE_PERFORMANCE
+    return_transform: ReturnTransform = ReturnTransform.SIMPLE
+    return_basis: ReturnBasis = ReturnBasis.NOTIONAL
+    score: ScoreMethod = ScoreMethod.SHARPE
+    half_life_trades: int | None = None
+    min_confidence: Decimal | None = None
+    drawdown_penalty: Decimal = Decimal(0)
+    temperature: Decimal = DEFAULT_TEMPERATURE
+    max_weight: Decimal | None = None
+    kelly_scale: Decimal = DEFAULT_KELLY_SCALE
+    analysis_lookbacks: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         _check_agent_ids(self.agent_ids)
@@ -74,6 +100,7 @@ class MaestroConfig:
         _check_floor(self.min_floor_weight, len(self.agent_ids))
         if not isinstance(self.enforce_performance, bool):
             raise ConfigError("enforce_performance", "must be true or false")
+        _check_methods(self)
 
     @classmethod
     def from_mapping(cls, raw: object) -> MaestroConfig:
@@ -97,17 +124,167 @@ class MaestroConfig:
             )
         if "enforce_performance" in raw:
             values["enforce_performance"] = raw["enforce_performance"]
+        values.update(_parse_method_options(raw))
         return cls(**values)
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The config as JSON, decimals as strings so that nothing is lost on the way."""
-        return {
+        """The config as JSON, decimals as strings so that nothing is lost on the way. Engine
+        v2's options appear only when they differ from their defaults, so that a config that
+        sets none has the first version's JSON exactly."""
+        payload: dict[str, Any] = {
             "agent_ids": list(self.agent_ids),
             "lookback_trades": self.lookback_trades,
             "risk_free_rate": decimal_to_str(self.risk_free_rate),
             "min_floor_weight": decimal_to_str(self.min_floor_weight),
             "enforce_performance": self.enforce_performance,
         }
+        defaults = _METHOD_DEFAULTS
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            if value != default:
+                payload[name] = _json_option(value)
+        return payload
+
+    @property
+    def uses_defaults(self) -> bool:
+        """Whether every engine v2 option is at its default (the first version's engine)."""
+        return all(getattr(self, name) == default for name, default in _METHOD_DEFAULTS.items())
+
+
+_METHOD_DEFAULTS: Final[dict[str, object]] = {
+    "return_transform": ReturnTransform.SIMPLE,
+    "return_basis": ReturnBasis.NOTIONAL,
+    "score": ScoreMethod.SHARPE,
+    "half_life_trades": None,
+    "min_confidence": None,
+    "drawdown_penalty": Decimal(0),
+    "temperature": DEFAULT_TEMPERATURE,
+    "max_weight": None,
+    "kelly_scale": DEFAULT_KELLY_SCALE,
+    "analysis_lookbacks": (),
+}
+_ENUM_OPTIONS: Final = {
+    "return_transform": ReturnTransform,
+    "return_basis": ReturnBasis,
+    "score": ScoreMethod,
+}
+
+
+def _json_option(value: object) -> object:
+    if isinstance(value, Decimal):
+        return decimal_to_str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _parse_method_options(raw: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, kind in _ENUM_OPTIONS.items():
+        if name in raw:
+            if raw[name] not in {member.value for member in kind}:
+                allowed = ", ".join(member.value for member in kind)
+                raise ConfigError(name, f"must be one of {allowed}, got {raw[name]!r}")
+            values[name] = kind(raw[name])
+    for name in ("half_life_trades",):
+        if name in raw and raw[name] is not None:
+            values[name] = _parse_int(name, raw[name])
+    for name in ("min_confidence", "max_weight"):
+        if name in raw and raw[name] is not None:
+            values[name] = parse_decimal_option(name, raw[name])
+    for name in ("drawdown_penalty", "temperature", "kelly_scale"):
+        if name in raw:
+            values[name] = parse_decimal_option(name, raw[name])
+    if "analysis_lookbacks" in raw:
+        lookbacks = raw["analysis_lookbacks"]
+        if isinstance(lookbacks, str) or not isinstance(lookbacks, list | tuple):
+            raise ConfigError("analysis_lookbacks", "must be a list of integers")
+        values["analysis_lookbacks"] = tuple(
+            _parse_int("analysis_lookbacks", item) for item in lookbacks
+        )
+    return values
+
+
+def _check_methods(config: MaestroConfig) -> None:
+    """The rules of engine v2's options (each error names its field)."""
+    for name, kind in _ENUM_OPTIONS.items():
+        if not isinstance(getattr(config, name), kind):
+            raise ConfigError(name, f"must be one of {', '.join(m.value for m in kind)}")
+    half_life = config.half_life_trades
+    if half_life is not None and (isinstance(half_life, bool) or not isinstance(half_life, int)):
+        raise ConfigError("half_life_trades", "must be an integer or null")
+    if half_life is not None and half_life < 1:
+        raise ConfigError("half_life_trades", f"must be at least 1, got {half_life}")
+    if config.min_confidence is not None:
+        _check_open_unit("min_confidence", config.min_confidence, allow_one=False)
+    _check_non_negative("drawdown_penalty", config.drawdown_penalty)
+    _check_positive("temperature", config.temperature)
+    _check_open_unit("kelly_scale", config.kelly_scale, allow_one=True)
+    _check_max_weight(config)
+    _check_analysis_lookbacks(config.analysis_lookbacks, config.lookback_trades)
+
+
+def _check_open_unit(name: str, value: object, *, allow_one: bool) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ConfigError(name, "must be a finite decimal number")
+    upper_ok = value <= 1 if allow_one else value < 1
+    if not (value > 0 and upper_ok):
+        bound = "(0, 1]" if allow_one else "(0, 1)"
+        raise ConfigError(name, f"must be in {bound}, got {decimal_to_str(value)}")
+
+
+def _check_non_negative(name: str, value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        raise ConfigError(name, f"must be a decimal >= 0, got {value!r}")
+
+
+def _check_positive(name: str, value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or value <= 0:
+        raise ConfigError(name, f"must be a decimal > 0, got {value!r}")
+
+
+def _check_max_weight(config: MaestroConfig) -> None:
+    cap = config.max_weight
+    if cap is None:
+        return
+    _check_open_unit("max_weight", cap, allow_one=True)
+    assert isinstance(cap, Decimal)
+    if cap < config.min_floor_weight:
+        raise ConfigError(
+            "max_weight",
+            f"{decimal_to_str(cap)} is below min_floor_weight "
+            f"{decimal_to_str(config.min_floor_weight)}",
+        )
+    with localcontext(prec=200):  # exact, as for the floor
+        if cap * len(config.agent_ids) < 1:
+            raise ConfigError(
+                "max_weight",
+                f"{decimal_to_str(cap)} x {len(config.agent_ids)} agents is less than 1: the "
+                "weights could not add up to 1",
+            )
+        if cap.scaleb(WEIGHT_DECIMAL_PLACES) % 1 != 0:
+            raise ConfigError(
+                "max_weight", f"must have at most {WEIGHT_DECIMAL_PLACES} decimal places"
+            )
+
+
+def _check_analysis_lookbacks(lookbacks: object, lookback_trades: int) -> None:
+    if not isinstance(lookbacks, tuple):
+        raise ConfigError("analysis_lookbacks", "must be a list of integers")
+    if len(lookbacks) > MAX_ANALYSIS_LOOKBACKS:
+        raise ConfigError(
+            "analysis_lookbacks", f"at most {MAX_ANALYSIS_LOOKBACKS}, got {len(lookbacks)}"
+        )
+    if len(set(lookbacks)) != len(lookbacks):
+        raise ConfigError("analysis_lookbacks", "must not repeat a lookback")
+    for lookback in lookbacks:
+        if isinstance(lookback, bool) or not isinstance(lookback, int):
+            raise ConfigError("analysis_lookbacks", "must be a list of integers")
+        if not 2 <= lookback <= lookback_trades - 1:
+            raise ConfigError(
+                "analysis_lookbacks",
+                f"each from 2 to lookback_trades - 1 ({lookback_trades - 1}), got {lookback}",
+            )
 
 
 def decimal_to_str(value: Decimal) -> str:

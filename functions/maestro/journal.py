@@ -48,6 +48,8 @@ class Rejection(StrEnum):
     ALLOCATED_CAPITAL_MISSING = "allocated_capital_missing"
     ALLOCATED_CAPITAL_INVALID = "allocated_capital_invalid"
     NON_POSITIVE_ALLOCATED_CAPITAL = "non_positive_allocated_capital"
+    # With return_transform log: a loss of the whole capital or more has no logarithm.
+    LOSS_EXCEEDS_CAPITAL = "loss_exceeds_capital"
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,7 @@ class ClosedTrade(NamedTuple):
         return self.notional_return
 
 
-def _return_pct(
+def return_pct_on(
     rank: int, pnl: Decimal | Rejection, capital: Decimal | Rejection
 ) -> Decimal | Rejection:
     """The return formula and its rejections, in order (closed_at, realized_pnl, the capital).
@@ -219,7 +221,7 @@ def _closed_trade(entry: JournalEntry, rank: int, moment: dt.datetime | str) -> 
         allocated = _amount(raw_allocated, _ALLOCATED_MISSING, _ALLOCATED_INVALID)
         if not isinstance(allocated, Rejection) and allocated <= 0:
             allocated = Rejection.NON_POSITIVE_ALLOCATED_CAPITAL
-    notional_return = _return_pct(rank, pnl, notional)
+    notional_return = return_pct_on(rank, pnl, notional)
     return _new_trade(
         ClosedTrade, (entry.trade_id, rank, moment, pnl, notional, allocated, notional_return)
     )
@@ -235,7 +237,7 @@ def trade_from_parts(
 ) -> ClosedTrade:
     """A ClosedTrade from its parsed parts, its return computed. Must run inside
     ENGINE_CONTEXT (the stored windows are decoded through here too)."""
-    notional_return = _return_pct(rank, pnl, notional)
+    notional_return = return_pct_on(rank, pnl, notional)
     return _new_trade(
         ClosedTrade, (trade_id, rank, moment, pnl, notional, allocated, notional_return)
     )

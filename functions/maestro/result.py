@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from .config import MaestroConfig, decimal_to_str
+from .methods import AllocatorMethod, Fallback, ScoreMethod
 
 
 class WeightReason(StrEnum):
@@ -16,10 +17,57 @@ class WeightReason(StrEnum):
 
     SOFTMAX = "performing: softmax share of what the floors leave"
     RAISED_TO_FLOOR = "performing: softmax share was below min_floor_weight, raised to it"
+    CAPPED = "performing: softmax share was above max_weight, capped at it"
     NOT_PERFORMING_FLOOR = "not performing (status not ok or Sharpe <= 0): min_floor_weight"
     NOT_PERFORMING_ZERO = "not performing (status not ok or Sharpe <= 0): 0 (enforce_performance)"
+    NOT_CONFIDENT_FLOOR = "not performing (PSR below min_confidence): min_floor_weight"
+    NOT_CONFIDENT_ZERO = "not performing (PSR below min_confidence): 0 (enforce_performance)"
+    NOT_PERFORMING_LEFT_OVER = (
+        "not performing: min_floor_weight and an equal part of what the performers, all at "
+        "max_weight, could not take"
+    )
     NONE_PERFORMING_EQUAL = "no agent performing: equal split"
     NONE_PERFORMING_ZERO = "no agent performing: 0 (enforce_performance)"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDiagnostics:
+    """What else the engine knows of an agent's track record (per trade; returns in percent):
+    n valid returns and n_eff, skewness and kurtosis (population, non-excess), the PSR against
+    0, the MinTRL for min_confidence (in trades), the maximum and current drawdown of the
+    cumulative return curve (percentage points), the advisory Kelly fraction, and the score on
+    each of the analysis lookbacks. None where undefined."""
+
+    n: int
+    n_eff: Decimal
+    skewness: Decimal | None
+    kurtosis: Decimal | None
+    psr: Decimal | None
+    min_trl: Decimal | None
+    max_drawdown: Decimal
+    current_drawdown: Decimal
+    kelly_fraction: Decimal | None
+    analysis: Mapping[int, Decimal]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "n_eff": decimal_to_str(self.n_eff),
+            "skewness": _optional(self.skewness),
+            "kurtosis": _optional(self.kurtosis),
+            "psr": _optional(self.psr),
+            "min_trl": _optional(self.min_trl),
+            "max_drawdown": decimal_to_str(self.max_drawdown),
+            "current_drawdown": decimal_to_str(self.current_drawdown),
+            "kelly_fraction": _optional(self.kelly_fraction),
+            "analysis_lookbacks": {
+                str(lookback): decimal_to_str(score) for lookback, score in self.analysis.items()
+            },
+        }
+
+
+def _optional(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_to_str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +84,11 @@ class AgentResult:
     trades_rejected: int
     rejection_reasons: Mapping[str, int]
     weight_reason: WeightReason
+    score: Decimal
+    score_method: ScoreMethod
+    allocator: AllocatorMethod
+    diagnostics: AgentDiagnostics
+    fallbacks: tuple[Fallback, ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +100,12 @@ class AgentResult:
             "rejection_reasons": dict(self.rejection_reasons),
             "status": self.status,
             "weight_reason": self.weight_reason.value,
+            # engine v2: which methods ran, the score they gave, and what else is known
+            "score": decimal_to_str(self.score),
+            "score_method": self.score_method.value,
+            "allocator": self.allocator.value,
+            "diagnostics": self.diagnostics.to_json_dict(),
+            "fallbacks": [fallback.value for fallback in self.fallbacks],
         }
 
 

@@ -1,7 +1,9 @@
-"""The weighting semantics, in exact Decimal arithmetic: returns -> Sharpe -> softmax -> floors.
-
-Every rule is stated once, here, beside the code that applies it; tests/unit/test_weighting.py
-pins each with a hand-computed case. No float is used anywhere in this module.
+"""The engine, in exact Decimal: select trades -> track records -> score -> who performs ->
+allocate -> floor and cap -> round -> result. Each method lives in maestro/methods/ (one
+module each, beside its test); this module runs them in order and keeps the rules that
+connect them. With no engine v2 option set, every weight and statistic is the first version's
+to the digit (tests/unit/test_defaults_unchanged.py runs a frozen copy of it beside this one).
+No float is used anywhere.
 """
 
 from __future__ import annotations
@@ -9,13 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, localcontext
-from enum import StrEnum
 from typing import Final
 
 from .config import WEIGHT_DECIMAL_PLACES, MaestroConfig
-from .journal import ClosedTrade, JournalEntry, Rejection, agent_returns, select_agent_trades
+from .journal import ClosedTrade, JournalEntry, Rejection, select_agent_trades
+from .methods import AllocatorMethod, Fallback, ScoreMethod
+from .methods.bounds import Bounded, bounded_weights
+from .methods.drawdown import drawdowns
+from .methods.kelly import kelly_fraction
+from .methods.moments import Moments, moments
+from .methods.normal import normal_quantile
+from .methods.psr import minimum_track_record, probabilistic_sharpe, psr_score
+from .methods.returns import TradeTrack, trade_track
+from .methods.score import Score, ScoreInputs, sharpe_score
+from .methods.sharpe import AgentStatistics, AgentStatus, agent_statistics
+from .methods.softmax import softmax_shares
+from .methods.sortino import sortino_score
 from .precision import ENGINE_CONTEXT, OUTPUT_CONTEXT
-from .result import AgentResult, WeightReason, WeightsResult
+from .result import AgentDiagnostics, AgentResult, WeightReason, WeightsResult
 
 # Results are rounded in OUTPUT_CONTEXT and weights quantised to WEIGHT_QUANTUM (precision.py).
 WEIGHT_QUANTUM: Final = Decimal(1).scaleb(-WEIGHT_DECIMAL_PLACES)
@@ -23,30 +36,11 @@ TRADING_DAYS_PER_YEAR: Final = 252
 _ZERO: Final = Decimal(0)
 _ONE: Final = Decimal(1)
 _HUNDRED: Final = Decimal(100)
-
-
-class AgentStatus(StrEnum):
-    """Whether an agent's Sharpe ratio means anything."""
-
-    OK = "ok"
-    NO_TRADES = "no_trades"  # 0 valid returns: Sharpe 0
-    INSUFFICIENT_DATA = "insufficient_data"  # 1 valid return: no sample deviation, Sharpe 0
-    ZERO_VOLATILITY = "zero_volatility"  # all returns equal (s = 0): Sharpe 0
-
-
-@dataclass(frozen=True, slots=True)
-class AgentStatistics:
-    """Sharpe ratio inputs and output of one agent; returns are percentages per trade."""
-
-    sharpe: Decimal
-    mean_return_pct: Decimal
-    std_return_pct: Decimal
-    status: AgentStatus
-
-    @property
-    def is_performing(self) -> bool:
-        """Performing: a meaningful Sharpe ratio above zero."""
-        return self.status is AgentStatus.OK and self.sharpe > 0
+SCORES: Final[Mapping[ScoreMethod, Score]] = {
+    ScoreMethod.SHARPE: sharpe_score,
+    ScoreMethod.SORTINO: sortino_score,
+    ScoreMethod.PSR: psr_score,
+}
 
 
 def risk_free_rate_daily_pct(risk_free_rate_annual: Decimal) -> Decimal:
@@ -54,68 +48,104 @@ def risk_free_rate_daily_pct(risk_free_rate_annual: Decimal) -> Decimal:
     return risk_free_rate_annual / TRADING_DAYS_PER_YEAR * _HUNDRED
 
 
-def agent_statistics(
-    returns_pct: Sequence[Decimal], risk_free_daily_pct: Decimal
-) -> AgentStatistics:
-    """Sharpe = (mean - rf_daily) / s, s the sample standard deviation (n - 1).
-    Must run inside ENGINE_CONTEXT."""
-    count = len(returns_pct)
-    if count == 0:
-        return AgentStatistics(_ZERO, _ZERO, _ZERO, AgentStatus.NO_TRADES)
-    mean = sum(returns_pct, _ZERO) / count
-    if count == 1:
-        return AgentStatistics(_ZERO, mean, _ZERO, AgentStatus.INSUFFICIENT_DATA)
-    # Decided on the data, not on the computed s: equal returns whose mean rounds in the last
-    # digit would otherwise leave a spurious s of 1e-50 and an astronomic Sharpe.
-    first = returns_pct[0]
-    if all(value == first for value in returns_pct):
-        return AgentStatistics(_ZERO, first, _ZERO, AgentStatus.ZERO_VOLATILITY)
-    variance = sum(((value - mean) ** 2 for value in returns_pct), _ZERO) / (count - 1)
-    std = variance.sqrt()
-    return AgentStatistics((mean - risk_free_daily_pct) / std, mean, std, AgentStatus.OK)
+@dataclass(frozen=True, slots=True)
+class AgentAnalysis:
+    """One agent through the methods: its Sharpe statistics and status, the score (after the
+    drawdown penalty), whether it performs, its diagnostics and the fallbacks taken."""
+
+    statistics: AgentStatistics
+    status: AgentStatus
+    score: Decimal
+    performs: bool
+    confident: bool
+    diagnostics: AgentDiagnostics
+    fallbacks: tuple[Fallback, ...]
+    trades_used: int
+    rejected: Mapping[Rejection, int]
 
 
-def softmax_shares(
-    sharpes: Mapping[str, Decimal], total: Decimal, floor: Decimal
-) -> tuple[dict[str, Decimal], frozenset[str]]:
-    """Split `total` in proportion to exp(Sharpe - max Sharpe). An agent whose share would fall
-    below `floor` gets exactly `floor` and the others re-share what remains, repeated until none
-    falls below, so a higher Sharpe never gets a lower weight. Returns the shares and the agents
-    raised to the floor. Must run inside ENGINE_CONTEXT."""
-    shares: dict[str, Decimal] = {}
-    raised: set[str] = set()
-    active = dict(sharpes)
-    remaining = total
-    while active:
-        top = max(active.values())
-        exponentials = {agent: (sharpe - top).exp() for agent, sharpe in active.items()}
-        denominator = sum(exponentials.values(), _ZERO)
-        proposal = {agent: remaining * e / denominator for agent, e in exponentials.items()}
-        below = [agent for agent, share in proposal.items() if share < floor]
-        if not below:
-            shares.update(proposal)
-            break
-        # total >= floor x len(sharpes) (config validation), so not every agent can be below.
-        for agent in below:
-            shares[agent] = floor
-            raised.add(agent)
-            del active[agent]
-            remaining -= floor
-    return shares, frozenset(raised)
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    track: TradeTrack
+    moments: Moments
+    statistics: AgentStatistics
+    status: AgentStatus
+    score: Decimal
+    psr: Decimal | None
+    fallbacks: tuple[Fallback, ...]
+
+
+def _score(trades: Sequence[ClosedTrade], config: MaestroConfig, rf: Decimal) -> _Scored:
+    """The configured score of these trades, penalised for drawdown (score' = score - penalty x
+    MDD / s, s the deviation the score divides by)."""
+    track = trade_track(
+        trades, config.return_transform, config.return_basis, config.half_life_trades
+    )
+    stats = moments(track)
+    statistics = agent_statistics(track.returns_pct, stats, rf)
+    ok = statistics.status is AgentStatus.OK
+    psr = probabilistic_sharpe(statistics.sharpe, stats) if ok else None
+    outcome = SCORES[config.score](ScoreInputs(track, stats, statistics, rf, psr))
+    score = outcome.value
+    if config.drawdown_penalty and outcome.deviation > 0:
+        maximum = drawdowns(track.returns_pct).maximum
+        score -= config.drawdown_penalty * maximum / outcome.deviation
+    status = outcome.status or statistics.status
+    return _Scored(track, stats, statistics, status, score, psr, outcome.fallbacks)
+
+
+def analyse(
+    trades: Sequence[ClosedTrade], config: MaestroConfig, rf: Decimal, z: Decimal | None
+) -> AgentAnalysis:
+    """Everything the engine says of one agent's selected trades (newest first). `z`:
+    Phi^-1(min_confidence), when set. Must run inside ENGINE_CONTEXT."""
+    scored = _score(trades, config, rf)
+    track, stats = scored.track, scored.moments
+    statistics, ok = scored.statistics, scored.statistics.status is AgentStatus.OK
+    confident = config.min_confidence is None or (
+        scored.psr is not None and scored.psr >= config.min_confidence
+    )
+    falls = drawdowns(track.returns_pct)
+    diagnostics = AgentDiagnostics(
+        n=stats.n,
+        n_eff=stats.n_eff,
+        skewness=stats.skewness,
+        kurtosis=stats.kurtosis,
+        psr=scored.psr,
+        min_trl=minimum_track_record(statistics.sharpe, stats, z) if z is not None and ok else None,
+        max_drawdown=falls.maximum,
+        current_drawdown=falls.current,
+        kelly_fraction=kelly_fraction(stats.mean, stats.variance, rf, config.kelly_scale),
+        analysis={
+            lookback: _score(trades[:lookback], config, rf).score
+            for lookback in config.analysis_lookbacks
+        },
+    )
+    return AgentAnalysis(
+        statistics=statistics,
+        status=scored.status,
+        score=scored.score,
+        performs=scored.status is AgentStatus.OK and statistics.sharpe > 0 and confident,
+        confident=confident,
+        diagnostics=diagnostics,
+        fallbacks=scored.fallbacks,
+        trades_used=stats.n,
+        rejected=track.rejected,
+    )
 
 
 def quantize_weights(
     exact: Mapping[str, Decimal],
     target_total: Decimal,
     adjustable: Iterable[str],
-    sharpes: Mapping[str, Decimal],
+    scores: Mapping[str, Decimal],
 ) -> dict[str, Decimal]:
     """Round to WEIGHT_QUANTUM so that the weights add up to `target_total` exactly.
 
     Largest remainder method: round every weight down, then hand the missing quanta one by one to
-    the adjustable agents with the largest remainders (ties: larger weight, higher Sharpe, then
-    agent id). This keeps the order of the weights, so a higher Sharpe still never gets a lower
-    weight (even in the equal split), and leaves exact weights (floors) untouched."""
+    the adjustable agents with the largest remainders (ties: larger weight, higher score, then
+    agent id). This keeps the order of the weights, so a higher score still never gets a lower
+    weight (even in the equal split), and leaves exact weights (floors, caps) untouched."""
     floored = {
         agent: value.quantize(WEIGHT_QUANTUM, rounding=ROUND_DOWN) for agent, value in exact.items()
     }
@@ -123,7 +153,7 @@ def quantize_weights(
     if missing:
         candidates = sorted(
             adjustable,
-            key=lambda agent: (exact[agent] - floored[agent], exact[agent], sharpes[agent], agent),
+            key=lambda agent: (exact[agent] - floored[agent], exact[agent], scores[agent], agent),
             reverse=True,
         )
         if not 0 < missing <= len(candidates):
@@ -134,17 +164,100 @@ def quantize_weights(
 
 
 def compute_weights(entries: Iterable[JournalEntry], config: MaestroConfig) -> WeightsResult:
-    """The whole engine: journal entries -> WeightsResult, in one Decimal context.
-
-    Weights (P = performing agents, floor = min_floor_weight):
-    - enforce_performance False: every agent outside P gets exactly floor; P shares
-      1 - floor x (agents outside P) by softmax with floors (softmax_shares).
-    - enforce_performance True: agents outside P get 0; P shares 1 by softmax.
-    - P empty: 1/N each (enforce False), or 0 each with a warning (enforce True), the one case
-      whose weights do not sum to 1.
-    """
+    """The whole engine: journal entries -> WeightsResult (the README's semantics)."""
     selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
     return weights_from_trades(selected, config)
+
+
+@dataclass(frozen=True, slots=True)
+class _Allocation:
+    exact: dict[str, Decimal]
+    target: Decimal
+    adjustable: list[str]
+    reasons: dict[str, WeightReason]
+    warnings: list[str]
+
+
+def _allocate(analyses: Mapping[str, AgentAnalysis], config: MaestroConfig) -> _Allocation:
+    """Weights (P = performing agents, floor = min_floor_weight):
+    - enforce_performance False: every agent outside P gets exactly floor; P shares
+      1 - floor x (agents outside P) by softmax, each between the floor and max_weight
+      (bounds.py); what P cannot take at max_weight goes equally to the agents outside P.
+    - enforce_performance True: agents outside P get 0; P shares 1 the same way, and what it
+      cannot take at max_weight stays unallocated, with a warning.
+    - P empty: 1/N each (enforce False), or 0 each with a warning (enforce True)."""
+    agents = config.agent_ids
+    performing = {agent: analyses[agent].score for agent in agents if analyses[agent].performs}
+    outsiders = [agent for agent in agents if agent not in performing]
+    enforce, floor = config.enforce_performance, config.min_floor_weight
+    if not performing:
+        if enforce:
+            warning = (
+                "no agent is performing (status ok and Sharpe > 0) and enforce_performance "
+                "is on: every weight is 0, nothing is allocated"
+            )
+            reason = WeightReason.NONE_PERFORMING_ZERO
+            return _Allocation(dict.fromkeys(agents, _ZERO), _ZERO, list(agents),
+                               dict.fromkeys(agents, reason), [warning])  # fmt: skip
+        reason = WeightReason.NONE_PERFORMING_EQUAL
+        equal = dict.fromkeys(agents, _ONE / len(agents))
+        return _Allocation(equal, _ONE, list(agents), dict.fromkeys(agents, reason), [])
+    outsider_weight = _ZERO if enforce else floor
+    budget = _ONE - outsider_weight * len(outsiders)
+    shares = softmax_shares(performing, config.temperature)
+    bounded = bounded_weights(shares, budget, outsider_weight, config.max_weight)
+    exact = dict.fromkeys(outsiders, outsider_weight) | bounded.weights
+    reasons = _reasons(analyses, outsiders, bounded, enforce)
+    adjustable = [a for a in performing if a not in bounded.floored | bounded.capped]
+    allocation = _Allocation(exact, _ONE, adjustable, reasons, [])
+    return _place_left_over(allocation, bounded, outsiders, enforce)
+
+
+def _reasons(
+    analyses: Mapping[str, AgentAnalysis], outsiders: list[str], bounded: Bounded, enforce: bool
+) -> dict[str, WeightReason]:
+    reasons: dict[str, WeightReason] = {}
+    for agent in outsiders:
+        confident = analyses[agent].confident
+        if enforce:
+            reasons[agent] = (
+                WeightReason.NOT_PERFORMING_ZERO if confident else WeightReason.NOT_CONFIDENT_ZERO
+            )
+        else:
+            reasons[agent] = (
+                WeightReason.NOT_PERFORMING_FLOOR if confident else WeightReason.NOT_CONFIDENT_FLOOR
+            )
+    for agent in bounded.weights:
+        if agent in bounded.capped:
+            reasons[agent] = WeightReason.CAPPED
+        elif agent in bounded.floored:
+            reasons[agent] = WeightReason.RAISED_TO_FLOOR
+        else:
+            reasons[agent] = WeightReason.SOFTMAX
+    return reasons
+
+
+def _place_left_over(
+    allocation: _Allocation, bounded: Bounded, outsiders: list[str], enforce: bool
+) -> _Allocation:
+    """What the performers could not take at max_weight: equally to the agents outside them,
+    or (enforce_performance, or none outside) unallocated with a warning."""
+    left_over = bounded.left_over
+    if not left_over:
+        return allocation
+    if not enforce and outsiders:
+        part = left_over / len(outsiders)
+        for agent in outsiders:
+            allocation.exact[agent] += part
+            allocation.reasons[agent] = WeightReason.NOT_PERFORMING_LEFT_OVER
+        allocation.adjustable.extend(outsiders)
+        return allocation
+    warning = (
+        f"every performing agent is at max_weight and together they take "
+        f"{_normalized(_ONE - left_over)}: the rest, {_normalized(left_over)}, is not allocated"
+    )
+    return _Allocation(allocation.exact, _ONE - left_over, allocation.adjustable,
+                       allocation.reasons, [*allocation.warnings, warning])  # fmt: skip
 
 
 def weights_from_trades(
@@ -154,81 +267,70 @@ def weights_from_trades(
     after the selection. The rolling windows of Cloud Functions runs hold exactly that
     selection."""
     with localcontext(ENGINE_CONTEXT):
-        selected = {agent: agent_returns(trades[agent]) for agent in config.agent_ids}
-        rf_daily = risk_free_rate_daily_pct(config.risk_free_rate)
-        stats = {
-            agent: agent_statistics(selected[agent].returns_pct, rf_daily)
-            for agent in config.agent_ids
-        }
-        performing = {agent: s.sharpe for agent, s in stats.items() if s.is_performing}
-        outsiders = [agent for agent in config.agent_ids if agent not in performing]
-        floor = config.min_floor_weight
-        warnings: list[str] = []
-        reasons: dict[str, WeightReason] = {}
-
-        if not performing:
-            if config.enforce_performance:
-                exact = dict.fromkeys(config.agent_ids, _ZERO)
-                target = _ZERO
-                reasons = dict.fromkeys(config.agent_ids, WeightReason.NONE_PERFORMING_ZERO)
-                warnings.append(
-                    "no agent is performing (status ok and Sharpe > 0) and enforce_performance "
-                    "is on: every weight is 0, nothing is allocated"
-                )
-            else:
-                exact = dict.fromkeys(config.agent_ids, _ONE / len(config.agent_ids))
-                target = _ONE
-                reasons = dict.fromkeys(config.agent_ids, WeightReason.NONE_PERFORMING_EQUAL)
-            adjustable: list[str] = list(config.agent_ids)
-        else:
-            outsider_weight = _ZERO if config.enforce_performance else floor
-            share_floor = _ZERO if config.enforce_performance else floor
-            exact = dict.fromkeys(outsiders, outsider_weight)
-            shares, raised = softmax_shares(
-                performing, _ONE - outsider_weight * len(outsiders), share_floor
-            )
-            exact.update(shares)
-            target = _ONE
-            for agent in outsiders:
-                reasons[agent] = (
-                    WeightReason.NOT_PERFORMING_ZERO
-                    if config.enforce_performance
-                    else WeightReason.NOT_PERFORMING_FLOOR
-                )
-            for agent in performing:
-                reasons[agent] = (
-                    WeightReason.RAISED_TO_FLOOR if agent in raised else WeightReason.SOFTMAX
-                )
-            adjustable = [agent for agent in performing if agent not in raised]
-
+        rf = risk_free_rate_daily_pct(config.risk_free_rate)
+        z = normal_quantile(config.min_confidence) if config.min_confidence else None
+        analyses = {agent: analyse(trades[agent], config, rf, z) for agent in config.agent_ids}
+        allocation = _allocate(analyses, config)
+        scores = {agent: analysis.score for agent, analysis in analyses.items()}
         weights = quantize_weights(
-            exact, target, adjustable, {agent: s.sharpe for agent, s in stats.items()}
+            allocation.exact, allocation.target, allocation.adjustable, scores
         )
         agents = {
-            agent: AgentResult(
-                agent_id=agent,
-                weight=_normalized(weights[agent]),
-                sharpe=_rounded(stats[agent].sharpe),
-                mean_return_pct=_rounded(stats[agent].mean_return_pct),
-                std_return_pct=_rounded(stats[agent].std_return_pct),
-                status=stats[agent].status.value,
-                trades_used=len(selected[agent].returns_pct),
-                trades_rejected=sum(selected[agent].rejected.values()),
-                rejection_reasons=_reason_counts(selected[agent].rejected),
-                weight_reason=reasons[agent],
-            )
+            agent: _agent_result(agent, analyses[agent], weights[agent], allocation, config)
             for agent in config.agent_ids
         }
     return WeightsResult(
         weights={agent: agents[agent].weight for agent in config.agent_ids},
         agents=agents,
         config=config,
-        warnings=tuple(warnings),
+        warnings=tuple(allocation.warnings),
+    )
+
+
+def _agent_result(
+    agent: str,
+    analysis: AgentAnalysis,
+    weight: Decimal,
+    allocation: _Allocation,
+    config: MaestroConfig,
+) -> AgentResult:
+    statistics, diagnostics = analysis.statistics, analysis.diagnostics
+    return AgentResult(
+        agent_id=agent,
+        weight=_normalized(weight),
+        sharpe=_rounded(statistics.sharpe),
+        mean_return_pct=_rounded(statistics.mean_return_pct),
+        std_return_pct=_rounded(statistics.std_return_pct),
+        status=analysis.status.value,
+        trades_used=analysis.trades_used,
+        trades_rejected=sum(analysis.rejected.values()),
+        rejection_reasons=_reason_counts(analysis.rejected),
+        weight_reason=allocation.reasons[agent],
+        score=_rounded(analysis.score),
+        score_method=config.score,
+        allocator=AllocatorMethod.SOFTMAX,
+        diagnostics=AgentDiagnostics(
+            n=diagnostics.n,
+            n_eff=_rounded(diagnostics.n_eff),
+            skewness=_maybe_rounded(diagnostics.skewness),
+            kurtosis=_maybe_rounded(diagnostics.kurtosis),
+            psr=_maybe_rounded(diagnostics.psr),
+            min_trl=_maybe_rounded(diagnostics.min_trl),
+            max_drawdown=_rounded(diagnostics.max_drawdown),
+            current_drawdown=_rounded(diagnostics.current_drawdown),
+            kelly_fraction=_maybe_rounded(diagnostics.kelly_fraction),
+            analysis={k: _rounded(v) for k, v in diagnostics.analysis.items()},
+        ),
+        fallbacks=analysis.fallbacks,
     )
 
 
 def _rounded(value: Decimal) -> Decimal:
     return OUTPUT_CONTEXT.plus(value).normalize(OUTPUT_CONTEXT)
+
+
+def _maybe_rounded(value: Decimal | None) -> Decimal | None:
+    return None if value is None else _rounded(value)
 
 
 def _normalized(weight: Decimal) -> Decimal:

@@ -232,6 +232,31 @@ def test_a_config_is_saved_and_used_by_the_next_trigger_run(suite: Suite) -> Non
     assert document["weights"] == suite.offline_weights(user.uid, effective)
 
 
+def test_engine_v2_options_apply_to_closes_through_the_windows(suite: Suite) -> None:
+    user = suite.create_user()
+    seed_journal(suite, user.uid, base_journal())
+    options = {
+        "score": "psr",
+        "half_life_trades": 3,
+        "drawdown_penalty": "0.25",
+        "temperature": "0.5",
+        "max_weight": "0.6",
+        "min_floor_weight": "0.05",
+        "analysis_lookbacks": [2],
+    }
+    status, body = suite.call({"config": options}, token=user.id_token)
+    assert status == 200, body
+    effective = MaestroConfig.from_mapping(options)
+    written = suite.journal(user.uid).document("w4").set(trade("WhaleFlowAgent", 20, "9.00"))
+    document = suite.wait_reflected(user.uid, "w4", written.update_time)
+    assert document["ledger"]["w4"]["commit_time"] == written.update_time  # through the windows
+    assert document["config"] == effective.to_json_dict()
+    assert document["weights"] == suite.offline_weights(user.uid, effective)
+    whale = document["agents"]["WhaleFlowAgent"]
+    assert whale["score_method"] == "psr" and whale["diagnostics"]["n"] == 4
+    assert set(whale["diagnostics"]["analysis_lookbacks"]) == {"2"}
+
+
 def test_cache_and_force(suite: Suite) -> None:
     user = suite.create_user()
     seed_journal(suite, user.uid, base_journal())

@@ -7,20 +7,37 @@ from decimal import Decimal, localcontext
 import pytest
 
 from maestro.config import MaestroConfig
+from maestro.methods.bounds import bounded_weights
+from maestro.methods.moments import moments
+from maestro.methods.returns import TradeTrack
+from maestro.methods.sharpe import AgentStatistics, AgentStatus
+from maestro.methods.sharpe import agent_statistics as statistics_of
+from maestro.methods.softmax import softmax_shares as softmax
 from maestro.precision import ENGINE_CONTEXT
 from maestro.result import WeightReason
 from maestro.weighting import (
-    AgentStatus,
-    agent_statistics,
     compute_weights,
     quantize_weights,
     risk_free_rate_daily_pct,
-    softmax_shares,
 )
 
 from .helpers import closed, with_returns
 
 TOLERANCE = Decimal("1e-45")  # the engine computes with 50 significant digits
+
+
+def agent_statistics(returns: list[Decimal], rf_daily_pct: Decimal) -> AgentStatistics:
+    """The Sharpe statistics of these returns (equal weights), inside ENGINE_CONTEXT."""
+    track = TradeTrack(tuple(returns))
+    return statistics_of(track.returns_pct, moments(track), rf_daily_pct)
+
+
+def softmax_shares(
+    sharpes: dict[str, Decimal], total: Decimal, floor: Decimal
+) -> tuple[dict[str, Decimal], frozenset[str]]:
+    """The softmax allocator (temperature 1) with the floor rule, inside ENGINE_CONTEXT."""
+    bounded = bounded_weights(softmax(sharpes, Decimal(1)), total, floor, None)
+    return bounded.weights, bounded.floored
 
 
 def exact_sum(values: object) -> Decimal:

@@ -1,0 +1,14 @@
+"""The softmax allocator's shares: performer i's share of the performers' budget is
+proportional to exp(score_i / temperature), computed as exp((score_i - max score) /
+temperature) so that no exponential overflows. temperature 1 is the first version's rule, to
+the digit. Must run inside ENGINE_CONTEXT."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+
+def softmax_shares(scores: Mapping[str, Decimal], temperature: Decimal) -> dict[str, Decimal]:
+    top = max(scores.values())
+    return {agent: ((score - top) / temperature).exp() for agent, score in scores.items()}

@@ -1,0 +1,1 @@
+"""A frozen copy of the first version's engine (tests only)."""

@@ -1,0 +1,104 @@
+# The first version's engine, frozen (commit bb3222c): the oracle that engine v2 with no new
+# option set must reproduce to the digit (test_defaults_unchanged.py). Do not edit.
+
+# ruff: noqa
+# mypy: ignore-errors
+"""The typed result of a weighting run, its lossless JSON form and the seed's console table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from maestro.config import MaestroConfig, decimal_to_str
+
+
+class WeightReason(StrEnum):
+    """Why an agent got its weight: one sentence a user can read."""
+
+    SOFTMAX = "performing: softmax share of what the floors leave"
+    RAISED_TO_FLOOR = "performing: softmax share was below min_floor_weight, raised to it"
+    NOT_PERFORMING_FLOOR = "not performing (status not ok or Sharpe <= 0): min_floor_weight"
+    NOT_PERFORMING_ZERO = "not performing (status not ok or Sharpe <= 0): 0 (enforce_performance)"
+    NONE_PERFORMING_EQUAL = "no agent performing: equal split"
+    NONE_PERFORMING_ZERO = "no agent performing: 0 (enforce_performance)"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentResult:
+    """One agent's weight and the statistics behind it (returns in percent per trade)."""
+
+    agent_id: str
+    weight: Decimal
+    sharpe: Decimal
+    mean_return_pct: Decimal
+    std_return_pct: Decimal
+    status: str
+    trades_used: int
+    trades_rejected: int
+    rejection_reasons: Mapping[str, int]
+    weight_reason: WeightReason
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "sharpe": decimal_to_str(self.sharpe),
+            "mean_return": decimal_to_str(self.mean_return_pct),
+            "std_return": decimal_to_str(self.std_return_pct),
+            "trades_used": self.trades_used,
+            "trades_rejected": self.trades_rejected,
+            "rejection_reasons": dict(self.rejection_reasons),
+            "status": self.status,
+            "weight_reason": self.weight_reason.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WeightsResult:
+    """Weights per agent (in config order) with the per-agent detail and the effective config.
+    The weights add up to exactly 1, except when no agent performs under enforce_performance."""
+
+    weights: Mapping[str, Decimal]
+    agents: Mapping[str, AgentResult]
+    config: MaestroConfig
+    warnings: tuple[str, ...] = ()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """{"weights": {agent: "decimal"}, "agents": {agent: {...}}, "config": {...},
+        "warnings": [...]}; every decimal a string, so nothing is lost."""
+        return {
+            "weights": {agent: decimal_to_str(weight) for agent, weight in self.weights.items()},
+            "agents": {agent: detail.to_json_dict() for agent, detail in self.agents.items()},
+            "config": self.config.to_json_dict(),
+            "warnings": list(self.warnings),
+        }
+
+    def render_table(self) -> str:
+        return render_weights_table(self.to_json_dict())
+
+
+def render_weights_table(payload: Mapping[str, Any]) -> str:
+    """The seed's console table (agent, weight %, Sharpe; highest weight first) from the JSON
+    form, so the CLI and a weights document read back from Firestore print the same way."""
+    weights: Mapping[str, str] = payload["weights"]
+    agents: Mapping[str, Mapping[str, Any]] = payload["agents"]
+    rows = sorted(weights, key=lambda agent: (-Decimal(weights[agent]), agent))
+    width = max([len("Agent"), *(len(agent) for agent in rows)])
+    lines = [
+        "MAESTRO AGENT WEIGHTS",
+        f"{'Agent':<{width}}  {'Weight':>8}  {'Sharpe':>9}  Status",
+        "-" * (width + 34),
+    ]
+    for agent in rows:
+        percent = Decimal(weights[agent]) * 100
+        sharpe = Decimal(agents[agent]["sharpe"])
+        lines.append(
+            f"{agent:<{width}}  {percent:>7.2f}%  {sharpe:>9.4f}  {agents[agent]['status']}"
+        )
+    total = sum((Decimal(weight) for weight in weights.values()), Decimal(0)) * 100
+    lines.append("-" * (width + 34))
+    lines.append(f"{'Total':<{width}}  {total:>7.2f}%")
+    lines.extend(f"warning: {warning}" for warning in payload.get("warnings", ()))
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Track records: the return of each selected trade on its basis, simple or log, and the
+half-life weights (skfolio's EWMu: lambda = 2^(-1/h))."""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+from maestro.journal import ClosedTrade, JournalEntry, Rejection, closed_trade
+from maestro.methods import ReturnBasis, ReturnTransform
+from maestro.methods.returns import half_life_weights, log_return_pct, trade_track
+from maestro.precision import ENGINE_CONTEXT
+
+from ..helpers import closed
+from .helpers import close
+
+
+def trades(*rows: dict[str, object]) -> list[ClosedTrade]:
+    """Closed trades of agent A, newest first, each a base trade with `row` written over it."""
+    built = []
+    for i, row in enumerate(rows):
+        trade = closed_trade(JournalEntry(f"t{i}", {**closed("A", 10 - i, "0").data, **row}))
+        assert trade is not None
+        built.append(trade)
+    return built
+
+
+def test_returns_on_the_allocated_basis_and_their_rejections() -> None:
+    # 12 on 400 of allocated capital: 3 %; on the notional (20 x 5, or 100 x 1): 12 %.
+    rows = [
+        {"realized_pnl": "12", "entry_price": "20", "quantity": "5", "allocated_capital": "400"},
+        {"realized_pnl": "12", "entry_price": "20", "quantity": "5"},
+        {"realized_pnl": "12", "entry_price": "20", "quantity": "5", "allocated_capital": "-1"},
+        {"realized_pnl": "12", "allocated_capital": "oops"},
+    ]
+    with localcontext(ENGINE_CONTEXT):
+        notional = trade_track(trades(*rows))
+        allocated = trade_track(trades(*rows), basis=ReturnBasis.ALLOCATED)
+    assert notional.returns_pct == (Decimal(12),) * 4 and notional.rejected == {}
+    assert allocated.returns_pct == (Decimal(3),)
+    assert allocated.rejected == {
+        Rejection.ALLOCATED_CAPITAL_MISSING: 1,
+        Rejection.NON_POSITIVE_ALLOCATED_CAPITAL: 1,
+        Rejection.ALLOCATED_CAPITAL_INVALID: 1,
+    }
+
+
+def test_log_returns_and_a_loss_of_the_whole_capital() -> None:
+    with localcontext(ENGINE_CONTEXT):
+        # 100 x ln(1.1) = 9.531017980432486...; ln(0.5) x 100 = -69.31471805599453...
+        assert close(log_return_pct(Decimal(10)), 9.531017980432486, 12)
+        assert close(log_return_pct(Decimal(-50)), -69.31471805599453, 12)
+        assert log_return_pct(Decimal(-100)) is Rejection.LOSS_EXCEEDS_CAPITAL
+        assert log_return_pct(Decimal(-150)) is Rejection.LOSS_EXCEEDS_CAPITAL
+        track = trade_track(
+            trades({"realized_pnl": "-200", "entry_price": "100", "quantity": "1"}),
+            transform=ReturnTransform.LOG,
+        )
+    assert track.returns_pct == () and track.rejected == {Rejection.LOSS_EXCEEDS_CAPITAL: 1}
+
+
+def test_half_life_weights_decay_by_half_every_h_trades() -> None:
+    with localcontext(ENGINE_CONTEXT):
+        weights = half_life_weights(8, 4)
+    # lambda = 2^(-1/4) = 0.840896...; w_0 (newest) / w_4 = 2
+    assert sum(weights) == 1 or abs(sum(weights) - 1) < Decimal("1e-48")
+    assert abs(weights[0] / weights[4] - 2) < Decimal("1e-45")
+    assert close(weights[1] / weights[0], 0.840896, 6)
+    assert half_life_weights(0, 4) == ()

@@ -1,0 +1,263 @@
+"""Engine v2's options through the whole engine: one hand-computed case per rule (the arithmetic
+written out), the config's validation naming each field, and properties over generated
+journals with every option (sums, floor and cap, order, permutation)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, localcontext
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from maestro.config import ConfigError, MaestroConfig
+from maestro.journal import JournalEntry
+from maestro.methods import ReturnBasis, ReturnTransform, ScoreMethod
+from maestro.precision import ENGINE_CONTEXT
+from maestro.result import WeightReason
+from maestro.weighting import compute_weights
+
+from .helpers import closed, with_returns
+from .methods.helpers import A_FRACTIONS
+
+D = Decimal
+A_RETURNS = [str(D(str(r)) * 100) for r in A_FRACTIONS]  # oldest first, percent
+
+
+def config(**options: Any) -> MaestroConfig:
+    base: dict[str, Any] = {"agent_ids": ["A", "B"], "risk_free_rate": "0", "min_floor_weight": "0"}
+    return MaestroConfig.from_mapping(base | options)
+
+
+def near(value: Decimal | str | None, expected: float, digits: int = 6) -> bool:
+    return value is not None and abs(float(value) - expected) < 0.5 * 10**-digits
+
+
+def test_sortino_scores_and_shares() -> None:
+    # A: input A (Sharpe 0.453506, Sortino 1.002972); B: 1, 2, 3 (no loss: Sortino falls back to
+    # its Sharpe, 2 / 1 = 2). Softmax on the scores: A's share 1 / (1 + e^(2 - 1.002972)).
+    entries = with_returns("A", A_RETURNS) + with_returns("B", ["1", "2", "3"], 100)
+    result = compute_weights(entries, config(score="sortino"))
+    a, b = result.agents["A"], result.agents["B"]
+    assert near(a.score, 1.002972) and b.score == 2
+    assert near(a.sharpe, 0.453506)  # the Sharpe is still reported
+    assert [f.value for f in b.fallbacks] == [
+        "sortino: no return below rf_daily, so the Sharpe of the same returns"
+    ]
+    assert near(result.weights["A"], 1 / (1 + math.exp(2 - float(a.score))), 12)
+    assert a.score_method is ScoreMethod.SORTINO
+
+
+def test_psr_as_the_score_and_its_undefined_status() -> None:
+    entries = with_returns("A", A_RETURNS) + with_returns("B", ["1", "3"], 100)
+    result = compute_weights(entries, config(score="psr"))
+    a, b = result.agents["A"], result.agents["B"]
+    assert near(a.score, 0.863650) and a.diagnostics.psr == a.score  # population moments
+    # B: two trades, Sharpe 2 / sqrt(2) > 0, but no PSR: not performing, score 0
+    assert (b.status, b.score, b.weight) == ("psr_undefined", 0, 0)
+    assert result.weights["A"] == 1
+
+
+def test_min_confidence_gates_performers_and_reports_mintrl() -> None:
+    # A: Sharpe 0.4535 > 0 but PSR 0.8637 < 0.9: not performing; B performs alone.
+    entries = with_returns("A", A_RETURNS) + with_returns("B", ["1", "2", "4", "3"], 100)
+    result = compute_weights(entries, config(min_confidence="0.9", min_floor_weight="0.1"))
+    a, b = result.agents["A"], result.agents["B"]
+    assert a.weight == D("0.1") and a.weight_reason is WeightReason.NOT_CONFIDENT_FLOOR
+    assert b.weight == D("0.9")
+    # MinTRL for 90 %: 1 + term x (z / SR)^2, z = Phi^-1(0.9) = 1.281552, term = 1 - g3 SR +
+    # (g4 - 1) / 4 SR^2 = 1 + 0.350115 x 0.453506 + 0.735986 / 4 x 0.205668 = 1.196621
+    sr, g3, g4 = 0.4535058917813410, -0.3501147739388291, 1.7359858867496774
+    term = 1 - g3 * sr + (g4 - 1) / 4 * sr**2
+    assert near(a.diagnostics.min_trl, 1 + term * (1.2815515655446004 / sr) ** 2, 10)
+    without = compute_weights(entries, config(min_floor_weight="0.1"))
+    assert without.agents["A"].diagnostics.min_trl is None  # reported only with the option
+
+
+def test_half_life_gives_the_weighted_sharpe() -> None:
+    # skfolio's EWMu(half_life=4) on input A: SR 0.542173 (mean 0.92951 %, unbiased variance)
+    entries = with_returns("A", A_RETURNS) + with_returns("B", ["1", "2", "3"], 100)
+    result = compute_weights(entries, config(half_life_trades=4))
+    a = result.agents["A"]
+    assert near(a.sharpe, 0.542173) and near(a.mean_return_pct, 0.929510, 5)
+    assert near(a.diagnostics.n_eff, 6.942256) and a.diagnostics.n == 8
+
+
+def test_the_drawdown_penalty() -> None:
+    # B's curve: 10, -5, -8, 12, -3, -6, 20 -> MDD 13 points; s the sample sd of the returns.
+    returns = ["10", "-5", "-8", "12", "-3", "-6", "20"]
+    entries = with_returns("A", ["1", "2", "3"]) + with_returns("B", returns, 100)
+    plain = compute_weights(entries, config()).agents["B"]
+    penalised = compute_weights(entries, config(drawdown_penalty="0.5")).agents["B"]
+    sd = float(np.std([float(r) for r in returns], ddof=1))
+    assert near(penalised.score, float(plain.score) - 0.5 * 13 / sd, 12)
+    assert penalised.diagnostics.max_drawdown == 13 and penalised.diagnostics.current_drawdown == 0
+    assert penalised.sharpe == plain.sharpe  # the Sharpe itself is not penalised
+
+
+def test_temperature_divides_the_scores() -> None:
+    # Sharpes 2 (A: 1, 2, 3) and 1 (B: 0, 1, 2, ... -> mean 1, sd 1): weights ∝ e^(s / T).
+    entries = with_returns("A", ["1", "2", "3"]) + with_returns("B", ["0", "1", "2"], 100)
+    for temperature in ("1", "0.5", "4"):
+        result = compute_weights(entries, config(temperature=temperature))
+        t = float(temperature)
+        assert near(result.weights["A"], 1 / (1 + math.exp((1 - 2) / t)), 12)
+
+
+def test_max_weight_caps_and_the_left_over_goes_to_non_performers() -> None:
+    entries = with_returns("A", ["1", "2", "3"]) + with_returns("B", ["0", "1", "2"], 100)
+    three = {"agent_ids": ["A", "B", "C"], "min_floor_weight": "0.1"}
+    result = compute_weights(entries, config(**three, max_weight="0.5"))
+    # C is not performing (no trades): 0.1. A and B share 0.9 by softmax on Sharpes 2 and 1:
+    # A's share 0.9 / (1 + e^-1) = 0.658 > 0.5, capped; B gets the rest, 0.4.
+    assert result.weights == {"A": D("0.5"), "B": D("0.4"), "C": D("0.1")}
+    assert result.agents["A"].weight_reason is WeightReason.CAPPED
+    assert result.agents["B"].weight_reason is WeightReason.SOFTMAX
+    # At max_weight 0.4 both performers are capped (0.8 < 0.9): C gets 0.1 + 0.1.
+    capped = compute_weights(entries, config(**three, max_weight="0.4"))
+    assert capped.weights == {"A": D("0.4"), "B": D("0.4"), "C": D("0.2")}
+    assert capped.agents["C"].weight_reason is WeightReason.NOT_PERFORMING_LEFT_OVER
+    # Under enforce_performance the rest stays unallocated, and says so.
+    enforced = compute_weights(entries, config(**three, max_weight="0.4", enforce_performance=True))
+    assert enforced.weights == {"A": D("0.4"), "B": D("0.4"), "C": D(0)}
+    assert "the rest, 0.2, is not allocated" in enforced.warnings[0]
+
+
+def test_log_returns_and_the_allocated_basis() -> None:
+    # On 200 of allocated capital, 20 of P&L is 10 %; log: 100 ln(1.1) = 9.5310...
+    entries = [
+        closed("A", i, pnl, allocated_capital="200") for i, pnl in enumerate(["20", "-10", "30"])
+    ] + with_returns("B", ["1", "2", "3"], 100)
+    allocated = compute_weights(entries, config(return_basis="allocated"))
+    assert near(allocated.agents["A"].mean_return_pct, (10 - 5 + 15) / 3, 12)
+    logged = compute_weights(entries, config(return_basis="allocated", return_transform="log"))
+    expected = 100 * (math.log(1.1) + math.log(0.95) + math.log(1.15)) / 3
+    assert near(logged.agents["A"].mean_return_pct, expected, 12)
+    # B has no allocated_capital: on that basis every trade of B is rejected.
+    assert allocated.agents["B"].rejection_reasons == {"allocated_capital_missing": 3}
+
+
+def test_kelly_and_analysis_lookbacks_are_reported() -> None:
+    entries = with_returns("A", A_RETURNS) + with_returns("B", ["1", "2", "3"], 100)
+    result = compute_weights(entries, config(kelly_scale="1", analysis_lookbacks=[3, 5]))
+    a = result.agents["A"]
+    assert near(a.diagnostics.kelly_fraction, 25.3129, 4)  # mu / sigma^2 on fractions
+    # the Sharpe of A's newest 3 and 5 trades (0.025, 0.01, -0.005 ...):
+    newest = np.array(A_FRACTIONS[::-1])
+    for lookback in (3, 5):
+        sample = newest[:lookback]
+        assert near(a.diagnostics.analysis[lookback], sample.mean() / sample.std(ddof=1), 12)
+    default = compute_weights(entries, config()).agents["A"].diagnostics.kelly_fraction
+    assert near(default, 25.3129 / 2, 4)  # kelly_scale 0.5 by default
+
+
+def test_a_config_shows_only_the_options_it_sets() -> None:
+    set_some = MaestroConfig.from_mapping({"score": "psr", "max_weight": 0.5})
+    assert set_some.to_json_dict() == {
+        **MaestroConfig().to_json_dict(),
+        "score": "psr",
+        "max_weight": "0.5",
+    }
+    assert MaestroConfig.from_mapping(set_some.to_json_dict()) == set_some
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "fragment"),
+    [
+        ({"score": "calmar"}, "score", "one of sharpe, sortino, psr"),
+        ({"return_transform": "sqrt"}, "return_transform", "one of simple, log"),
+        ({"return_basis": 3}, "return_basis", "one of notional, allocated"),
+        ({"half_life_trades": 0}, "half_life_trades", "at least 1"),
+        ({"half_life_trades": 2.5}, "half_life_trades", "integer"),
+        ({"min_confidence": "1"}, "min_confidence", "(0, 1)"),
+        ({"min_confidence": 0}, "min_confidence", "(0, 1)"),
+        ({"drawdown_penalty": "-1"}, "drawdown_penalty", ">= 0"),
+        ({"temperature": 0}, "temperature", "> 0"),
+        ({"kelly_scale": "1.5"}, "kelly_scale", "(0, 1]"),
+        ({"max_weight": "0.2"}, "max_weight", "0.2 x 4 agents is less than 1"),
+        ({"max_weight": "0.1", "min_floor_weight": "0.2"}, "max_weight", "below min_floor"),
+        ({"analysis_lookbacks": [1]}, "analysis_lookbacks", "from 2 to lookback_trades - 1"),
+        ({"analysis_lookbacks": [100]}, "analysis_lookbacks", "(99), got 100"),
+        ({"analysis_lookbacks": [5, 5]}, "analysis_lookbacks", "repeat"),
+        ({"analysis_lookbacks": [2, 3, 4, 5, 6]}, "analysis_lookbacks", "at most 4"),
+        ({"analysis_lookbacks": "5"}, "analysis_lookbacks", "list of integers"),
+    ],
+)
+def test_each_option_is_validated_naming_its_field(
+    options: dict[str, Any], field: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MaestroConfig.from_mapping(options)
+    assert caught.value.field == field and fragment in str(caught.value)
+
+
+OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        "score": st.sampled_from(["sharpe", "sortino", "psr"]),
+        "return_transform": st.sampled_from(["simple", "log"]),
+        "half_life_trades": st.integers(1, 12),
+        "min_confidence": st.sampled_from(["0.5", "0.8", "0.95"]),
+        "drawdown_penalty": st.sampled_from(["0", "0.1", "1"]),
+        "temperature": st.sampled_from(["0.25", "1", "3"]),
+        "max_weight": st.sampled_from(["0.3", "0.5", "1"]),
+        "analysis_lookbacks": st.sampled_from([[], [2], [3, 5]]),
+    },
+)
+
+
+@st.composite
+def journals(draw: st.DrawFn) -> tuple[list[JournalEntry], MaestroConfig]:
+    agents = ["A", "B", "C", "D"][: draw(st.integers(1, 4))]
+    entries = [
+        closed(draw(st.sampled_from(agents)), minute, str(draw(st.integers(-400, 600)) / 100))
+        for minute in range(draw(st.integers(0, 40)))
+    ]
+    options = draw(OPTIONS)
+    floor = draw(st.sampled_from(["0", "0.05", "0.1"]))
+    raw = {"agent_ids": agents, "min_floor_weight": floor, "lookback_trades": 10, **options}
+    raw["enforce_performance"] = draw(st.booleans())
+    try:
+        return entries, MaestroConfig.from_mapping(raw)
+    except ConfigError:
+        assume(False)
+        raise
+
+
+@settings(max_examples=250, deadline=None)
+@given(journals())
+def test_properties_with_every_option(case: tuple[list[JournalEntry], MaestroConfig]) -> None:
+    entries, config_ = case
+    result = compute_weights(entries, config_)
+    total = sum(result.weights.values(), D(0))
+    assert total == 1 or result.warnings  # unallocated only with a warning
+    cap, floor = config_.max_weight, config_.min_floor_weight
+    performers = [a for a in result.agents.values() if a.weight_reason.startswith("performing")]
+    for agent in performers:
+        assert cap is None or agent.weight <= cap
+        assert config_.enforce_performance or agent.weight >= floor
+    for first in performers:  # under softmax, a higher score never gets a lower weight
+        for second in performers:
+            if first.score > second.score:
+                assert first.weight >= second.weight
+    reordered = MaestroConfig.from_mapping(
+        {**config_.to_json_dict(), "agent_ids": list(reversed(config_.agent_ids))}
+    )
+    assert compute_weights(entries, reordered).weights == result.weights  # permutation
+
+
+def test_defaults_compute_in_the_engines_context_only() -> None:
+    # Nothing depends on the caller's Decimal context.
+    entries = with_returns("A", A_RETURNS) + with_returns("B", ["1", "2", "3"], 100)
+    with localcontext(prec=5):
+        low = compute_weights(entries, config(score="psr", half_life_trades=3))
+    with localcontext(ENGINE_CONTEXT):
+        high = compute_weights(entries, config(score="psr", half_life_trades=3))
+    assert low == high
+    assert compute_weights(entries, config(return_basis="notional")).agents["A"].score == (
+        compute_weights(entries, config()).agents["A"].score
+    )
+    assert ReturnBasis.NOTIONAL and ReturnTransform.SIMPLE  # the defaults' names
