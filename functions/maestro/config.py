@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, Final
 
-from .methods import ReturnBasis, ReturnTransform, ScoreMethod
+from .methods import AllocatorMethod, ReturnBasis, ReturnTransform, ScoreMethod
 
 DEFAULT_AGENT_IDS: Final = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 DEFAULT_LOOKBACK_TRADES: Final = 100
@@ -53,9 +53,13 @@ FIELD_NAMES: Final = (
     "max_weight",
     "kelly_scale",
     "analysis_lookbacks",
+    "allocator",
+    "target_volatility",
+    "max_exposure",
 )
 DEFAULT_TEMPERATURE: Final = Decimal(1)
 DEFAULT_KELLY_SCALE: Final = Decimal("0.5")
+DEFAULT_MAX_EXPOSURE: Final = Decimal(1)
 MAX_ANALYSIS_LOOKBACKS: Final = 4
 
 
@@ -92,6 +96,9 @@ class MaestroConfig:
     max_weight: Decimal | None = None
     kelly_scale: Decimal = DEFAULT_KELLY_SCALE
     analysis_lookbacks: tuple[int, ...] = ()
+    allocator: AllocatorMethod = AllocatorMethod.SOFTMAX
+    target_volatility: Decimal | None = None  # annual, a fraction (0.1 is 10 % a year)
+    max_exposure: Decimal = DEFAULT_MAX_EXPOSURE
 
     def __post_init__(self) -> None:
         _check_agent_ids(self.agent_ids)
@@ -162,11 +169,15 @@ _METHOD_DEFAULTS: Final[dict[str, object]] = {
     "max_weight": None,
     "kelly_scale": DEFAULT_KELLY_SCALE,
     "analysis_lookbacks": (),
+    "allocator": AllocatorMethod.SOFTMAX,
+    "target_volatility": None,
+    "max_exposure": DEFAULT_MAX_EXPOSURE,
 }
 _ENUM_OPTIONS: Final = {
     "return_transform": ReturnTransform,
     "return_basis": ReturnBasis,
     "score": ScoreMethod,
+    "allocator": AllocatorMethod,
 }
 
 
@@ -189,10 +200,12 @@ def _parse_method_options(raw: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("half_life_trades",):
         if name in raw and raw[name] is not None:
             values[name] = _parse_int(name, raw[name])
-    for name in ("min_confidence", "max_weight"):
+    if "max_exposure" in raw and raw.get("target_volatility") is None:
+        raise ConfigError("max_exposure", "needs a target_volatility")
+    for name in ("min_confidence", "max_weight", "target_volatility"):
         if name in raw and raw[name] is not None:
             values[name] = parse_decimal_option(name, raw[name])
-    for name in ("drawdown_penalty", "temperature", "kelly_scale"):
+    for name in ("drawdown_penalty", "temperature", "kelly_scale", "max_exposure"):
         if name in raw:
             values[name] = parse_decimal_option(name, raw[name])
     if "analysis_lookbacks" in raw:
@@ -222,6 +235,11 @@ def _check_methods(config: MaestroConfig) -> None:
     _check_open_unit("kelly_scale", config.kelly_scale, allow_one=True)
     _check_max_weight(config)
     _check_analysis_lookbacks(config.analysis_lookbacks, config.lookback_trades)
+    if config.target_volatility is not None:
+        _check_positive("target_volatility", config.target_volatility)
+    _check_positive("max_exposure", config.max_exposure)
+    if config.target_volatility is None and config.max_exposure != DEFAULT_MAX_EXPOSURE:
+        raise ConfigError("max_exposure", "needs a target_volatility")
 
 
 def _check_open_unit(name: str, value: object, *, allow_one: bool) -> None:

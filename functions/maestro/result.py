@@ -35,8 +35,9 @@ class AgentDiagnostics:
     """What else the engine knows of an agent's track record (per trade; returns in percent):
     n valid returns and n_eff, skewness and kurtosis (population, non-excess), the PSR against
     0, the MinTRL for min_confidence (in trades), the maximum and current drawdown of the
-    cumulative return curve (percentage points), the advisory Kelly fraction, and the score on
-    each of the analysis lookbacks. None where undefined."""
+    cumulative return curve (percentage points), the advisory Kelly fraction, the score on
+    each of the analysis lookbacks, and the daily record's days, volatility (percent a day)
+    and annualised Sharpe. None where undefined."""
 
     n: int
     n_eff: Decimal
@@ -48,6 +49,9 @@ class AgentDiagnostics:
     current_drawdown: Decimal
     kelly_fraction: Decimal | None
     analysis: Mapping[int, Decimal]
+    days: int = 0
+    daily_volatility: Decimal | None = None
+    daily_sharpe: Decimal | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +67,9 @@ class AgentDiagnostics:
             "analysis_lookbacks": {
                 str(lookback): decimal_to_str(score) for lookback, score in self.analysis.items()
             },
+            "days": self.days,
+            "daily_volatility": _optional(self.daily_volatility),
+            "daily_sharpe": _optional(self.daily_sharpe),
         }
 
 
@@ -118,16 +125,20 @@ class WeightsResult:
     agents: Mapping[str, AgentResult]
     config: MaestroConfig
     warnings: tuple[str, ...] = ()
+    exposure: Decimal | None = None  # with a target_volatility: how much capital to put to work
 
     def to_json_dict(self) -> dict[str, Any]:
         """{"weights": {agent: "decimal"}, "agents": {agent: {...}}, "config": {...},
         "warnings": [...]}; every decimal a string, so nothing is lost."""
-        return {
+        payload = {
             "weights": {agent: decimal_to_str(weight) for agent, weight in self.weights.items()},
             "agents": {agent: detail.to_json_dict() for agent, detail in self.agents.items()},
             "config": self.config.to_json_dict(),
             "warnings": list(self.warnings),
         }
+        if self.exposure is not None:
+            payload["exposure"] = decimal_to_str(self.exposure)
+        return payload
 
     def render_table(self) -> str:
         return render_weights_table(self.to_json_dict())
@@ -135,24 +146,41 @@ class WeightsResult:
 
 def render_weights_table(payload: Mapping[str, Any]) -> str:
     """The seed's console table (agent, weight %, Sharpe; highest weight first) from the JSON
-    form, so the CLI and a weights document read back from Firestore print the same way."""
+    form, so the CLI and a weights document read back from Firestore print the same way. With
+    engine v2's options set, it also shows each agent's score, and which score and allocator
+    ran (and the exposure, with a volatility target)."""
     weights: Mapping[str, str] = payload["weights"]
     agents: Mapping[str, Mapping[str, Any]] = payload["agents"]
+    config: Mapping[str, Any] = payload.get("config", {})
+    extended = any(key not in _FIRST_VERSION_OPTIONS for key in config)
     rows = sorted(weights, key=lambda agent: (-Decimal(weights[agent]), agent))
     width = max([len("Agent"), *(len(agent) for agent in rows)])
-    lines = [
-        "MAESTRO AGENT WEIGHTS",
-        f"{'Agent':<{width}}  {'Weight':>8}  {'Sharpe':>9}  Status",
-        "-" * (width + 34),
-    ]
+    score_header = f"  {'Score':>9}" if extended else ""
+    rule = "-" * (width + 34 + (11 if extended else 0))
+    lines = ["MAESTRO AGENT WEIGHTS"]
+    if extended:
+        first = agents[rows[0]] if rows else {}
+        ran, chosen = first.get("allocator", "softmax"), config.get("allocator", "softmax")
+        allocator = ran if ran == chosen else f"{chosen}, fell back to {ran}"
+        lines.append(f"score: {first.get('score_method', 'sharpe')}, allocator: {allocator}")
+    lines += [f"{'Agent':<{width}}  {'Weight':>8}  {'Sharpe':>9}{score_header}  Status", rule]
     for agent in rows:
         percent = Decimal(weights[agent]) * 100
-        sharpe = Decimal(agents[agent]["sharpe"])
+        detail = agents[agent]
+        sharpe = Decimal(detail["sharpe"])
+        score = f"  {Decimal(detail.get('score', '0')):>9.4f}" if extended else ""
         lines.append(
-            f"{agent:<{width}}  {percent:>7.2f}%  {sharpe:>9.4f}  {agents[agent]['status']}"
+            f"{agent:<{width}}  {percent:>7.2f}%  {sharpe:>9.4f}{score}  {detail['status']}"
         )
     total = sum((Decimal(weight) for weight in weights.values()), Decimal(0)) * 100
-    lines.append("-" * (width + 34))
+    lines.append(rule)
     lines.append(f"{'Total':<{width}}  {total:>7.2f}%")
+    if payload.get("exposure") is not None:
+        lines.append(f"exposure (target_volatility): {Decimal(payload['exposure']):.4f}")
     lines.extend(f"warning: {warning}" for warning in payload.get("warnings", ()))
     return "\n".join(lines)
+
+
+_FIRST_VERSION_OPTIONS = frozenset(
+    {"agent_ids", "lookback_trades", "risk_free_rate", "min_floor_weight", "enforce_performance"}
+)

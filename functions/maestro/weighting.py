@@ -8,6 +8,7 @@ No float is used anywhere.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, localcontext
@@ -16,8 +17,17 @@ from typing import Final
 from .config import WEIGHT_DECIMAL_PLACES, MaestroConfig
 from .journal import ClosedTrade, JournalEntry, Rejection, select_agent_trades
 from .methods import AllocatorMethod, Fallback, ScoreMethod
+from .methods.allocator import AllocationInputs, allocate_shares
 from .methods.bounds import Bounded, bounded_weights
+from .methods.daily import (
+    DailyRecord,
+    DailyStatistics,
+    as_of_date,
+    daily_record,
+    daily_statistics,
+)
 from .methods.drawdown import drawdowns
+from .methods.exposure import target_exposure
 from .methods.kelly import kelly_fraction
 from .methods.moments import Moments, moments
 from .methods.normal import normal_quantile
@@ -25,7 +35,6 @@ from .methods.psr import minimum_track_record, probabilistic_sharpe, psr_score
 from .methods.returns import TradeTrack, trade_track
 from .methods.score import Score, ScoreInputs, sharpe_score
 from .methods.sharpe import AgentStatistics, AgentStatus, agent_statistics
-from .methods.softmax import softmax_shares
 from .methods.sortino import sortino_score
 from .precision import ENGINE_CONTEXT, OUTPUT_CONTEXT
 from .result import AgentDiagnostics, AgentResult, WeightReason, WeightsResult
@@ -73,6 +82,7 @@ class _Scored:
     score: Decimal
     psr: Decimal | None
     fallbacks: tuple[Fallback, ...]
+    rf_daily_pct: Decimal
 
 
 def _score(trades: Sequence[ClosedTrade], config: MaestroConfig, rf: Decimal) -> _Scored:
@@ -91,17 +101,22 @@ def _score(trades: Sequence[ClosedTrade], config: MaestroConfig, rf: Decimal) ->
         maximum = drawdowns(track.returns_pct).maximum
         score -= config.drawdown_penalty * maximum / outcome.deviation
     status = outcome.status or statistics.status
-    return _Scored(track, stats, statistics, status, score, psr, outcome.fallbacks)
+    return _Scored(track, stats, statistics, status, score, psr, outcome.fallbacks, rf)
 
 
 def analyse(
-    trades: Sequence[ClosedTrade], config: MaestroConfig, rf: Decimal, z: Decimal | None
+    trades: Sequence[ClosedTrade],
+    scored: _Scored,
+    daily: DailyStatistics,
+    config: MaestroConfig,
+    z: Decimal | None,
 ) -> AgentAnalysis:
-    """Everything the engine says of one agent's selected trades (newest first). `z`:
-    Phi^-1(min_confidence), when set. Must run inside ENGINE_CONTEXT."""
-    scored = _score(trades, config, rf)
+    """Everything the engine says of one agent's selected trades (newest first): `scored`
+    their score (_score), `daily` their daily record's statistics, `z` Phi^-1(min_confidence)
+    when set. Must run inside ENGINE_CONTEXT."""
     track, stats = scored.track, scored.moments
     statistics, ok = scored.statistics, scored.statistics.status is AgentStatus.OK
+    rf = scored.rf_daily_pct
     confident = config.min_confidence is None or (
         scored.psr is not None and scored.psr >= config.min_confidence
     )
@@ -120,6 +135,9 @@ def analyse(
             lookback: _score(trades[:lookback], config, rf).score
             for lookback in config.analysis_lookbacks
         },
+        days=daily.days,
+        daily_volatility=daily.volatility_pct,
+        daily_sharpe=daily.sharpe_annualised,
     )
     return AgentAnalysis(
         statistics=statistics,
@@ -176,9 +194,13 @@ class _Allocation:
     adjustable: list[str]
     reasons: dict[str, WeightReason]
     warnings: list[str]
+    method: AllocatorMethod = AllocatorMethod.SOFTMAX  # the allocator that ran
+    fallbacks: tuple[Fallback, ...] = ()  # the allocators' fallbacks, for the performers
 
 
-def _allocate(analyses: Mapping[str, AgentAnalysis], config: MaestroConfig) -> _Allocation:
+def _allocate(
+    analyses: Mapping[str, AgentAnalysis], daily: _Daily, config: MaestroConfig
+) -> _Allocation:
     """Weights (P = performing agents, floor = min_floor_weight):
     - enforce_performance False: every agent outside P gets exactly floor; P shares
       1 - floor x (agents outside P) by softmax, each between the floor and max_weight
@@ -204,12 +226,15 @@ def _allocate(analyses: Mapping[str, AgentAnalysis], config: MaestroConfig) -> _
         return _Allocation(equal, _ONE, list(agents), dict.fromkeys(agents, reason), [])
     outsider_weight = _ZERO if enforce else floor
     budget = _ONE - outsider_weight * len(outsiders)
-    shares = softmax_shares(performing, config.temperature)
-    bounded = bounded_weights(shares, budget, outsider_weight, config.max_weight)
+    inputs = AllocationInputs(
+        tuple(performing), performing, config.temperature, daily.records, daily.statistics
+    )
+    shares = allocate_shares(config.allocator, inputs)
+    bounded = bounded_weights(shares.shares, budget, outsider_weight, config.max_weight)
     exact = dict.fromkeys(outsiders, outsider_weight) | bounded.weights
     reasons = _reasons(analyses, outsiders, bounded, enforce)
     adjustable = [a for a in performing if a not in bounded.floored | bounded.capped]
-    allocation = _Allocation(exact, _ONE, adjustable, reasons, [])
+    allocation = _Allocation(exact, _ONE, adjustable, reasons, [], shares.method, shares.fallbacks)
     return _place_left_over(allocation, bounded, outsiders, enforce)
 
 
@@ -256,8 +281,15 @@ def _place_left_over(
         f"every performing agent is at max_weight and together they take "
         f"{_normalized(_ONE - left_over)}: the rest, {_normalized(left_over)}, is not allocated"
     )
-    return _Allocation(allocation.exact, _ONE - left_over, allocation.adjustable,
-                       allocation.reasons, [*allocation.warnings, warning])  # fmt: skip
+    return dataclasses.replace(
+        allocation, target=_ONE - left_over, warnings=[*allocation.warnings, warning]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Daily:
+    records: dict[str, DailyRecord]
+    statistics: dict[str, DailyStatistics]
 
 
 def weights_from_trades(
@@ -266,25 +298,56 @@ def weights_from_trades(
     """The engine from each agent's selected trades (newest first) on: what compute_weights does
     after the selection. The rolling windows of Cloud Functions runs hold exactly that
     selection."""
+    agents = config.agent_ids
     with localcontext(ENGINE_CONTEXT):
         rf = risk_free_rate_daily_pct(config.risk_free_rate)
         z = normal_quantile(config.min_confidence) if config.min_confidence else None
-        analyses = {agent: analyse(trades[agent], config, rf, z) for agent in config.agent_ids}
-        allocation = _allocate(analyses, config)
+        scored = {agent: _score(trades[agent], config, rf) for agent in agents}
+        as_of = as_of_date(result.track for result in scored.values())
+        records = {agent: daily_record(scored[agent].track, as_of) for agent in agents}
+        statistics = {
+            agent: daily_statistics(records[agent], config.risk_free_rate) for agent in agents
+        }
+        analyses = {
+            agent: analyse(trades[agent], scored[agent], statistics[agent], config, z)
+            for agent in agents
+        }
+        allocation = _allocate(analyses, _Daily(records, statistics), config)
         scores = {agent: analysis.score for agent, analysis in analyses.items()}
         weights = quantize_weights(
             allocation.exact, allocation.target, allocation.adjustable, scores
         )
-        agents = {
+        exposure = _exposure(weights, records, config, allocation.warnings)
+        results = {
             agent: _agent_result(agent, analyses[agent], weights[agent], allocation, config)
-            for agent in config.agent_ids
+            for agent in agents
         }
     return WeightsResult(
-        weights={agent: agents[agent].weight for agent in config.agent_ids},
-        agents=agents,
+        weights={agent: results[agent].weight for agent in agents},
+        agents=results,
         config=config,
         warnings=tuple(allocation.warnings),
+        exposure=exposure,
     )
+
+
+def _exposure(
+    weights: Mapping[str, Decimal],
+    records: Mapping[str, DailyRecord],
+    config: MaestroConfig,
+    warnings: list[str],
+) -> Decimal | None:
+    """With a target_volatility, the exposure that meets it (exposure.py); a warning lists
+    the agents whose daily record is too short to add variance."""
+    if config.target_volatility is None:
+        return None
+    found = target_exposure(weights, records, config.target_volatility, config.max_exposure)
+    if found.without_variance:
+        warnings.append(
+            "target_volatility: fewer than 2 days of record, no variance counted for "
+            + ", ".join(found.without_variance)
+        )
+    return _rounded(found.exposure)
 
 
 def _agent_result(
@@ -308,7 +371,7 @@ def _agent_result(
         weight_reason=allocation.reasons[agent],
         score=_rounded(analysis.score),
         score_method=config.score,
-        allocator=AllocatorMethod.SOFTMAX,
+        allocator=allocation.method,
         diagnostics=AgentDiagnostics(
             n=diagnostics.n,
             n_eff=_rounded(diagnostics.n_eff),
@@ -320,8 +383,11 @@ def _agent_result(
             current_drawdown=_rounded(diagnostics.current_drawdown),
             kelly_fraction=_maybe_rounded(diagnostics.kelly_fraction),
             analysis={k: _rounded(v) for k, v in diagnostics.analysis.items()},
+            days=diagnostics.days,
+            daily_volatility=_maybe_rounded(diagnostics.daily_volatility),
+            daily_sharpe=_maybe_rounded(diagnostics.daily_sharpe),
         ),
-        fallbacks=analysis.fallbacks,
+        fallbacks=analysis.fallbacks + (allocation.fallbacks if analysis.performs else ()),
     )
 
 

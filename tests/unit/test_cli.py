@@ -57,6 +57,31 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert payload["config"]["risk_free_rate"] == "0.04"
 
 
+def test_the_table_with_engine_v2_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"score": "psr", "allocator": "hrp", "target_volatility": "0.2"}')
+    status, out, _ = run(["weights", "--journal", str(SAMPLE), "--config", str(config)], capsys)
+    lines = out.splitlines()
+    assert status == 0
+    # the sample spans 6 days: too few for hrp, which falls back, and says so
+    assert lines[1] == "score: psr, allocator: hrp, fell back to inverse_volatility"
+    assert lines[2].split() == ["Agent", "Weight", "Sharpe", "Score", "Status"]
+    assert any(line.startswith("exposure (target_volatility): ") for line in lines)
+    status, out, _ = run(
+        ["weights", "--journal", str(SAMPLE), "--config", str(config), "--json"], capsys
+    )
+    payload = json.loads(out)
+    assert Decimal(payload["exposure"]) > 0
+    sentiment = payload["agents"]["SentimentAgent"]
+    assert sentiment["score_method"] == "psr" and sentiment["allocator"] == "inverse_volatility"
+    assert sentiment["fallbacks"] == [
+        "hrp: fewer than 20 days on which every performer is defined, so inverse_volatility"
+    ]
+    assert sentiment["score"] == sentiment["diagnostics"]["psr"]
+
+
 def test_csv_and_json_journals_give_the_same_result(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -205,6 +205,8 @@ OPTIONS = st.fixed_dictionaries(
         "temperature": st.sampled_from(["0.25", "1", "3"]),
         "max_weight": st.sampled_from(["0.3", "0.5", "1"]),
         "analysis_lookbacks": st.sampled_from([[], [2], [3, 5]]),
+        "allocator": st.sampled_from(["softmax", "inverse_volatility", "hrp"]),
+        "target_volatility": st.sampled_from(["0.1", "2"]),
     },
 )
 
@@ -213,8 +215,9 @@ OPTIONS = st.fixed_dictionaries(
 def journals(draw: st.DrawFn) -> tuple[list[JournalEntry], MaestroConfig]:
     agents = ["A", "B", "C", "D"][: draw(st.integers(1, 4))]
     entries = [
-        closed(draw(st.sampled_from(agents)), minute, str(draw(st.integers(-400, 600)) / 100))
+        closed(agent, minute * 600, str(draw(st.integers(-400, 600)) / 100))
         for minute in range(draw(st.integers(0, 40)))
+        for agent in [draw(st.sampled_from(agents))]
     ]
     options = draw(OPTIONS)
     floor = draw(st.sampled_from(["0", "0.05", "0.1"]))
@@ -239,10 +242,12 @@ def test_properties_with_every_option(case: tuple[list[JournalEntry], MaestroCon
     for agent in performers:
         assert cap is None or agent.weight <= cap
         assert config_.enforce_performance or agent.weight >= floor
-    for first in performers:  # under softmax, a higher score never gets a lower weight
-        for second in performers:
-            if first.score > second.score:
-                assert first.weight >= second.weight
+    if config_.allocator.value == "softmax":
+        for first in performers:  # a higher score never gets a lower weight
+            for second in performers:
+                if first.score > second.score:
+                    assert first.weight >= second.weight
+    assert (result.exposure is not None) == (config_.target_volatility is not None)
     reordered = MaestroConfig.from_mapping(
         {**config_.to_json_dict(), "agent_ids": list(reversed(config_.agent_ids))}
     )
@@ -261,3 +266,126 @@ def test_defaults_compute_in_the_engines_context_only() -> None:
         compute_weights(entries, config()).agents["A"].score
     )
     assert ReturnBasis.NOTIONAL and ReturnTransform.SIMPLE  # the defaults' names
+
+
+def daily_journal(days: int, agents: str = "ABC", seed: int = 3) -> list[JournalEntry]:
+    """One trade a day per agent (capital 100, so the pnl is the return), `days` days."""
+    rng = np.random.default_rng(seed)
+    entries = []
+    for a, agent in enumerate(agents):
+        start = a * 2  # agents start on different days: pairs overlap differently
+        for day in range(start, days):
+            pnl = str(round(float(rng.normal(0.3 * (a + 1), 1 + a)), 2))
+            entries.append(closed(agent, day * 24 * 60, pnl))
+    return entries
+
+
+def daily_series(entries: list[JournalEntry], agent: str) -> np.ndarray:
+    return np.array([float(e.data["realized_pnl"]) for e in entries if e.data["agent_id"] == agent])
+
+
+def test_inverse_volatility_shares_by_daily_volatility() -> None:
+    entries = daily_journal(12)
+    result = compute_weights(
+        entries, config(agent_ids=list("ABC"), allocator="inverse_volatility", lookback_trades=50)
+    )
+    inverse = {a: 1 / np.std(daily_series(entries, a), ddof=1) for a in "ABC"}
+    for agent in "ABC":
+        assert near(result.weights[agent], inverse[agent] / sum(inverse.values()), 12)
+        assert result.agents[agent].allocator.value == "inverse_volatility"
+        assert near(result.agents[agent].diagnostics.daily_volatility, 1 / inverse[agent], 12)
+
+
+# LdP hands scipy the square matrix on purpose (its rows become d~): scipy warns about it.
+@pytest.mark.filterwarnings("ignore::scipy.cluster.hierarchy.ClusterWarning")
+def test_hrp_through_the_engine_is_lopez_de_prados() -> None:
+    import scipy.cluster.hierarchy as sch
+
+    entries = daily_journal(40, "ABCD", seed=8)
+    result = compute_weights(
+        entries, config(agent_ids=list("ABCD"), allocator="hrp", lookback_trades=60)
+    )
+    series = [daily_series(entries, a) for a in "ABCD"]
+    n = len(series)
+    cov, corr = np.zeros((n, n)), np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            common = min(len(series[i]), len(series[j]))  # records end on the same day
+            x, y = series[i][-common:], series[j][-common:]
+            cov[i, j], corr[i, j] = np.cov(x, y)[0, 1], np.corrcoef(x, y)[0, 1]
+    distances = np.sqrt(0.5 * (1 - corr))
+    order = sch.to_tree(sch.linkage(distances, "single")).pre_order()
+    weights = np.ones(n)
+    items = [order]
+    while items:
+        items = [
+            i[j:k]
+            for i in items
+            for j, k in ((0, len(i) // 2), (len(i) // 2, len(i)))
+            if len(i) > 1
+        ]
+        for left, right in zip(items[::2], items[1::2], strict=True):
+
+            def variance(ix: list[int]) -> float:
+                sub = cov[np.ix_(ix, ix)]
+                ivp = 1 / np.diag(sub)
+                ivp /= ivp.sum()
+                return float(ivp @ sub @ ivp)
+
+            alpha = 1 - variance(left) / (variance(left) + variance(right))
+            weights[left] *= alpha
+            weights[right] *= 1 - alpha
+    assert {a.allocator.value for a in result.agents.values()} == {"hrp"}
+    for agent, expected in zip("ABCD", weights, strict=True):
+        assert near(result.weights[agent], expected, 10)
+
+
+def test_hrp_falls_back_with_too_few_common_days() -> None:
+    entries = daily_journal(12)  # C starts on day 4: 8 common days
+    result = compute_weights(
+        entries, config(agent_ids=list("ABC"), allocator="hrp", lookback_trades=50)
+    )
+    agent = result.agents["A"]
+    assert agent.allocator.value == "inverse_volatility"
+    assert [f.name for f in agent.fallbacks] == ["HRP_TOO_FEW_COMMON_DAYS"]
+
+
+def test_target_volatility_sets_the_exposure() -> None:
+    entries = daily_journal(12)
+    plain = compute_weights(entries, config(agent_ids=list("ABC"), lookback_trades=50))
+    assert plain.exposure is None and "exposure" not in plain.to_json_dict()
+    targeted = compute_weights(
+        entries,
+        config(
+            agent_ids=list("ABC"), lookback_trades=50, target_volatility="0.5", max_exposure="3"
+        ),
+    )
+    assert targeted.weights == plain.weights  # the weights still add up to 1, unchanged
+    series = [daily_series(entries, a) for a in "ABC"]
+    w = np.array([float(targeted.weights[a]) for a in "ABC"])
+    cov = np.array(
+        [
+            [np.cov(x[-min(len(x), len(y)) :], y[-min(len(x), len(y)) :])[0, 1] for y in series]
+            for x in series
+        ]
+    )
+    sigma = math.sqrt(w @ cov @ w) * math.sqrt(365) / 100
+    assert near(targeted.exposure, min(3, 0.5 / sigma), 12)
+    assert targeted.to_json_dict()["exposure"] == str(targeted.exposure)
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "fragment"),
+    [
+        ({"allocator": "erc"}, "allocator", "one of softmax, inverse_volatility, hrp"),
+        ({"target_volatility": "0"}, "target_volatility", "> 0"),
+        ({"max_exposure": "2"}, "max_exposure", "needs a target_volatility"),
+        ({"target_volatility": "0.1", "max_exposure": "-1"}, "max_exposure", "> 0"),
+    ],
+)
+def test_allocator_and_exposure_options_are_validated(
+    options: dict[str, Any], field: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MaestroConfig.from_mapping(options)
+    assert caught.value.field == field and fragment in str(caught.value)

@@ -4,6 +4,7 @@ decays with a half-life. Must run inside ENGINE_CONTEXT."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +21,13 @@ _TWO: Final = Decimal(2)
 @dataclass(frozen=True, slots=True)
 class TradeTrack:
     """Valid returns in percent, newest first; `weights` (newest first, summing to 1) when the
-    record decays with a half-life, None for equal weights; rejected trades by reason."""
+    record decays with a half-life, None for equal weights; rejected trades by reason; the UTC
+    day each valid return closed (for the daily record, daily.py)."""
 
     returns_pct: tuple[Decimal, ...]
     weights: tuple[Decimal, ...] | None = None
     rejected: Mapping[Rejection, int] = field(default_factory=dict)
+    days: tuple[dt.date, ...] = ()
 
 
 def trade_track(
@@ -36,6 +39,7 @@ def trade_track(
     """The track record of an agent's selected trades (newest first). Rejected trades keep
     their place in the selection and add nothing."""
     returns: list[Decimal] = []
+    days: list[dt.date] = []
     rejected: Counter[Rejection] = Counter()
     if basis is ReturnBasis.NOTIONAL and transform is ReturnTransform.SIMPLE:
         # The default, on every run: each trade's return is computed once, when it is built.
@@ -45,6 +49,7 @@ def trade_track(
                 rejected[outcome] += 1
             else:
                 returns.append(outcome)
+                days.append(trade.closed_at.date())  # type: ignore[union-attr]
         trades = ()
     for trade in trades:
         if basis is ReturnBasis.NOTIONAL:
@@ -59,8 +64,9 @@ def trade_track(
             rejected[outcome] += 1
         else:
             returns.append(outcome)
+            days.append(trade.closed_at.date())  # type: ignore[union-attr]
     weights = half_life_weights(len(returns), half_life_trades) if half_life_trades else None
-    return TradeTrack(tuple(returns), weights, dict(rejected))
+    return TradeTrack(tuple(returns), weights, dict(rejected), tuple(days))
 
 
 def log_return_pct(simple_pct: Decimal) -> Decimal | Rejection:

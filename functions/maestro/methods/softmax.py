@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .allocator import AllocationInputs
 
 
 def softmax_shares(scores: Mapping[str, Decimal], temperature: Decimal) -> dict[str, Decimal]:
     top = max(scores.values())
     return {agent: ((score - top) / temperature).exp() for agent, score in scores.items()}
+
+
+def softmax_allocator(inputs: AllocationInputs) -> dict[str, Decimal]:
+    return softmax_shares(inputs.scores, inputs.temperature)

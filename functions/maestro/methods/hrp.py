@@ -1,0 +1,124 @@
+"""Hierarchical risk parity, as in Lopez de Prado's paper (Advances in Financial Machine
+Learning, snippets 16.1-16.4), over the performers' daily records:
+1. rho pairwise-complete (each pair over its common days); d = sqrt((1 - rho) / 2);
+2. d~ the Euclidean distance between columns of d (the "distance of distances": scipy's
+   linkage on the square matrix, as the paper does; PyPortfolioOpt and Riskfolio pass d itself,
+   which orders methods.md's 5-agent example differently);
+3. naive single linkage on d~: merged clusters numbered in formation order after the agents;
+   among equal distances the pair whose agents come first in agent_ids order merges first (a
+   cluster counts as its earliest agent); the left child is the lower cluster number;
+4. the leaves left to right, then recursive bisection: floor(n / 2) items on the left,
+   alpha = 1 - V0 / (V0 + V1), V the variance of a cluster under inverse-variance weights.
+Fallbacks (to inverse_volatility): fewer than 20 days on which every performer is defined; a
+zero variance (of an agent, or of either agent over a pair's common days); a non-positive
+cluster variance. Must run inside ENGINE_CONTEXT."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Final
+
+from . import Fallback
+from .allocator import AllocationInputs
+from .covariance import pair_correlation, pair_covariance
+
+MIN_COMMON_DAYS: Final = 20
+Matrix = Sequence[Sequence[Decimal]]
+
+
+def hrp_shares(inputs: AllocationInputs) -> dict[str, Decimal] | Fallback:
+    agents = inputs.performers
+    records = [inputs.daily[agent] for agent in agents]
+    if min(len(record.returns_pct) for record in records) < MIN_COMMON_DAYS:
+        return Fallback.HRP_TOO_FEW_COMMON_DAYS
+    covariances: list[list[Decimal]] = []
+    correlations: list[list[Decimal]] = []
+    for first in records:
+        row_covariance, row_correlation = [], []
+        for second in records:
+            covariance = pair_covariance(first, second)
+            correlation = pair_correlation(first, second)
+            if covariance is None or correlation is None:
+                return Fallback.HRP_ZERO_VARIANCE
+            row_covariance.append(covariance)
+            row_correlation.append(correlation)
+        covariances.append(row_covariance)
+        correlations.append(row_correlation)
+    weights = bisection_weights(covariances, quasi_diagonal_order(correlations))
+    if weights is None:
+        return Fallback.HRP_NON_POSITIVE_CLUSTER_VARIANCE
+    return dict(zip(agents, weights, strict=True))
+
+
+def quasi_diagonal_order(correlations: Matrix) -> list[int]:
+    """Steps 1-4: the leaves of the single-linkage tree on d~, left to right."""
+    n = len(correlations)
+    d = [[((1 - correlations[i][j]) / 2).sqrt() for j in range(n)] for i in range(n)]
+    between = [
+        [sum(((d[k][i] - d[k][j]) ** 2 for k in range(n)), Decimal(0)).sqrt() for j in range(n)]
+        for i in range(n)
+    ]
+    # cluster number -> (members in leaf order, earliest agent)
+    clusters: dict[int, tuple[list[int], int]] = {i: ([i], i) for i in range(n)}
+    next_number = n
+    while len(clusters) > 1:
+        best: tuple[Decimal, int, int, int, int] | None = None
+        for a in clusters:
+            for b in clusters:
+                if a >= b:
+                    continue
+                distance = min(between[i][j] for i in clusters[a][0] for j in clusters[b][0])
+                first, second = sorted((clusters[a][1], clusters[b][1]))
+                candidate = (distance, first, second, a, b)
+                if best is None or candidate < best:
+                    best = candidate
+        assert best is not None
+        _, _, _, left, right = best  # left < right: the lower cluster number on the left
+        members = clusters[left][0] + clusters[right][0]
+        earliest = min(clusters[left][1], clusters[right][1])
+        del clusters[left], clusters[right]
+        clusters[next_number] = (members, earliest)
+        next_number += 1
+    ((members, _),) = clusters.values()
+    return members
+
+
+def bisection_weights(covariances: Matrix, order: list[int]) -> list[Decimal] | None:
+    """Step 5 (snippet 16.3): the weights in the agents' own order, or None when a cluster's
+    variance is not positive."""
+    weights = [Decimal(1)] * len(order)
+    items = [order]
+    while items:
+        items = [
+            part
+            for item in items
+            for part in (item[: len(item) // 2], item[len(item) // 2 :])
+            if len(item) > 1
+        ]
+        for left, right in zip(items[::2], items[1::2], strict=True):
+            left_variance = cluster_variance(covariances, left)
+            right_variance = cluster_variance(covariances, right)
+            if left_variance <= 0 or right_variance <= 0:
+                return None
+            alpha = 1 - left_variance / (left_variance + right_variance)
+            for index in left:
+                weights[index] *= alpha
+            for index in right:
+                weights[index] *= 1 - alpha
+    return weights
+
+
+def cluster_variance(covariances: Matrix, members: list[int]) -> Decimal:
+    """w' S w for the cluster's inverse-variance weights w."""
+    inverse = [1 / covariances[i][i] for i in members]
+    total = sum(inverse, Decimal(0))
+    w = [value / total for value in inverse]
+    return sum(
+        (
+            w[a] * w[b] * covariances[i][j]
+            for a, i in enumerate(members)
+            for b, j in enumerate(members)
+        ),
+        Decimal(0),
+    )
