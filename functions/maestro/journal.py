@@ -52,9 +52,9 @@ class Rejection(StrEnum):
     LOSS_EXCEEDS_CAPITAL = "loss_exceeds_capital"
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    """One trade journal document: its id and its fields, as Firestore or a file gave them."""
+class JournalEntry(NamedTuple):
+    """One trade journal document: its id and its fields, as Firestore or a file gave them (a
+    tuple: immutable, and cheap to build for every row of a large file)."""
 
     trade_id: str
     data: Mapping[str, Any]

@@ -35,9 +35,12 @@ def parse_closed_at(value: object) -> object:
     as it is, for the engine to treat as open (None) or to reject (wrong type)."""
     if isinstance(value, str):
         try:
-            moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            moment = dt.datetime.fromisoformat(value)  # takes "Z" (Python 3.11)
         except ValueError:
-            return value
+            try:
+                moment = dt.datetime.fromisoformat(value.strip())
+            except ValueError:
+                return value
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     return value
 
@@ -84,10 +87,13 @@ def _entries_from_csv(path: Path, text: str) -> list[JournalEntry]:
 
 
 def _entry(row: dict[str, Any], index: int) -> JournalEntry:
-    trade_id = row.get("trade_id", row.get("id"))
-    data = dict(row)
-    data["closed_at"] = parse_closed_at(row.get("closed_at"))
-    return JournalEntry(trade_id=trade_id if isinstance(trade_id, str) else f"#{index}", data=data)
+    """The row as a journal entry; the row is this module's own (fresh from the parser), so its
+    closed_at is parsed in place."""
+    trade_id = row.get("trade_id")
+    if trade_id is None:
+        trade_id = row.get("id")
+    row["closed_at"] = parse_closed_at(row.get("closed_at"))
+    return JournalEntry(trade_id if isinstance(trade_id, str) else f"#{index}", row)
 
 
 def _describe(error: BaseException) -> str:
