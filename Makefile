@@ -67,6 +67,7 @@ $(BENCH_STAMP): requirements-bench.txt $(VENV_STAMP)
 
 bench: setup $(BENCH_STAMP)
 	$(PY) bench/engine.py
+	$(PY) bench/cli.py
 	$(PY) bench/cold_start.py
 	ln -sfn ../../functions/venv bench/baseline/venv
 	MAESTRO_FIREBASE_CONFIG=firebase.bench.json scripts/emulators exec "$(PY) bench/emulator.py"

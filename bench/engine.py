@@ -14,6 +14,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Final
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
@@ -42,7 +43,7 @@ def journal(
                     {
                         "agent_id": agent,
                         "symbol": "SPY",
-                        "closed_at": T0 + dt.timedelta(minutes=i),
+                        "closed_at": T0 + dt.timedelta(hours=6 * i),  # 4 a day
                         "realized_pnl": str(rng.randint(-5_000, 8_000) / 100),
                         "entry_price": str(rng.randint(2_000, 90_000) / 100),
                         "quantity": str(rng.randint(1, 50)),
@@ -78,10 +79,49 @@ def memory_peak_kib(entries: list[JournalEntry], config: MaestroConfig) -> float
     return round(peak / 1024, 1)
 
 
+# Every engine v2 option at once (hrp runs: the trades span 25 days, 4 a day).
+EVERY_OPTION: Final = {
+    "score": "psr",
+    "return_transform": "log",
+    "half_life_trades": 30,
+    "min_confidence": "0.6",
+    "drawdown_penalty": "0.5",
+    "temperature": "0.5",
+    "max_weight": "0.5",
+    "kelly_scale": "0.25",
+    "analysis_lookbacks": [20, 50],
+    "allocator": "hrp",
+    "target_volatility": "0.2",
+    "max_exposure": "2",
+}
+
+
+def with_options(config: MaestroConfig, options: dict[str, object]) -> MaestroConfig:
+    return MaestroConfig.from_mapping({**config.to_json_dict(), **options})
+
+
+def hrp_growth() -> list[dict[str, object]]:
+    """The engine with allocator hrp as agents grow (100 trades each, every day of 25)."""
+    rows = []
+    for agents in (4, 20, 50, 100, 200):
+        entries, config = journal(agents, 100)
+        config = with_options(config, {"allocator": "hrp", "min_floor_weight": "0"})
+        timing = summarize(time_runs(entries, config, max(3, 400 // agents)))
+        ran = compute_weights(entries, config).agents[config.agent_ids[0]].allocator
+        rows.append({"agents": agents, **timing, "allocator_ran": ran.value})
+        print(f"hrp, {agents:>4} agents x 100: {timing['median_ms']:.1f} ms median ({ran})")
+    return rows
+
+
 def main() -> None:
     seed_entries, seed_config = journal(4, 100)
     seed_case = summarize(time_runs(seed_entries, seed_config, 2000))
     print("seed scenario, 4 agents x 100 trades:", seed_case)
+    every_config = with_options(seed_config, EVERY_OPTION)
+    every_case = summarize(time_runs(seed_entries, every_config, 1000))
+    ran = compute_weights(seed_entries, every_config).agents[seed_config.agent_ids[0]].allocator
+    print(f"every option at once, 4 x 100: {every_case} (allocator that ran: {ran})")
+    hrp = hrp_growth()
 
     sweep = []
     for agents in (1, 4, 20, 50, 100, 200):
@@ -100,10 +140,8 @@ def main() -> None:
             }
             sweep.append(row)
             print(
-                print(
-                    f"{agents:>4} agents x {lookback:>4}: {row['median_ms']:>9.3f} ms median,"
-                    f" {row['us_per_trade']:.3f} us/trade, peak {row['memory_peak_kib']} KiB"
-                )
+                f"{agents:>4} agents x {lookback:>4}: {row['median_ms']:>9.3f} ms median,"
+                f" {row['us_per_trade']:.3f} us/trade, peak {row['memory_peak_kib']} KiB"
             )
 
     # Least squares time = a + b x trades over the sweep: linear if the fit is tight.
@@ -138,6 +176,8 @@ def main() -> None:
                 "cpus": 2,
             },
             "seed_scenario_4x100": seed_case,
+            "every_option_4x100": {**every_case, "options": EVERY_OPTION},
+            "hrp_growth": hrp,
             "sweep": sweep,
             "linear_fit": fit,
             "profile_top_tottime_300_runs": top,

@@ -28,7 +28,9 @@ def main() -> None:
         for agent in agents:
             trades = sorted(by_agent[agent], key=lambda r: r["closed_at"], reverse=True)[:lookback]
             returns = [
-                Decimal(r["realized_pnl"]) * 100 / (Decimal(r["entry_price"]) * abs(Decimal(r["quantity"])))
+                Decimal(r["realized_pnl"])
+                * 100
+                / (Decimal(r["entry_price"]) * abs(Decimal(r["quantity"])))
                 for r in trades
             ]
             mean = sum(returns, Decimal(0)) / len(returns)

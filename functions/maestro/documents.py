@@ -564,6 +564,8 @@ class UserState:
     windows: Mapping[str, AgentWindow] | None
     read_ns: int
     current: Mapping[str, AgentWindow] | None = None
+    # What the engine worked out on `current` (weighting.AgentWork), when this instance ran it.
+    work: Mapping[str, Any] | None = None
 
     @classmethod
     def decode(cls, stored: StoredDocuments) -> UserState:

@@ -29,7 +29,7 @@ from .events import Request, TradeEvent
 from .journal import JournalEntry, closed_trade
 from .memory import LastStored
 from .timestamps import from_ns, to_ns
-from .weighting import weights_from_trades
+from .weighting import run_engine
 from .window import AgentWindow, WindowTrade, newest_closed_at, rebuild_window
 
 if TYPE_CHECKING:
@@ -158,8 +158,10 @@ class _Run:
             windows = rebuilt = self.rebuild(state)
             ledger, as_of_ns = {}, state.read_ns
         mark = time.perf_counter()
-        result = weights_from_trades(
-            {agent: windows[agent].closed_trades() for agent in config.agent_ids}, config
+        result, work = run_engine(
+            {agent: windows[agent].closed_trades for agent in config.agent_ids},
+            config,
+            state.work,
         )
         self.timings["compute"] = _elapsed_ms(mark)
         provenance = Provenance(
@@ -173,8 +175,12 @@ class _Run:
         stored_state = self.write(state, version, rebuilt)
         if stored_state is None:
             return None
-        current = windows if stored_state.windows else None  # the merge of what is stored
-        _memory.remember(self.uid, dataclasses.replace(stored_state, current=current))
+        # The merge of what is stored, and the engine's work on it (for the next close's reuse)
+        kept = stored_state.windows
+        remembered = dataclasses.replace(
+            stored_state, current=windows if kept else None, work=work if kept else None
+        )
+        _memory.remember(self.uid, remembered)
         return RunOutcome(RunStatus.WRITTEN, decision, version.fields, len(config.agent_ids))
 
     def rebuild(self, state: UserState) -> dict[str, AgentWindow]:

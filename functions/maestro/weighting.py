@@ -9,6 +9,7 @@ No float is used anywhere.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, localcontext
@@ -19,13 +20,7 @@ from .journal import ClosedTrade, JournalEntry, Rejection, select_agent_trades
 from .methods import AllocatorMethod, Fallback, ScoreMethod
 from .methods.allocator import AllocationInputs, allocate_shares
 from .methods.bounds import Bounded, bounded_weights
-from .methods.daily import (
-    DailyRecord,
-    DailyStatistics,
-    as_of_date,
-    daily_record,
-    daily_statistics,
-)
+from .methods.daily import DailyRecord, DailyStatistics, daily_record, daily_statistics
 from .methods.drawdown import drawdowns
 from .methods.exposure import target_exposure
 from .methods.kelly import kelly_fraction
@@ -292,36 +287,95 @@ class _Daily:
     statistics: dict[str, DailyStatistics]
 
 
+@dataclass(frozen=True, slots=True)
+class AgentWork:
+    """What the engine worked out for one agent, kept so that a later run given the very same
+    trades (the same tuple: a warm instance's unchanged window) under the same config, and the
+    same as-of day, reuses it instead of working it out again."""
+
+    trades: Sequence[ClosedTrade]
+    config: MaestroConfig
+    scored: _Scored
+    newest_day: dt.date | None
+    as_of: dt.date | None
+    record: DailyRecord
+    daily: DailyStatistics
+    analysis: AgentAnalysis
+
+
 def weights_from_trades(
     trades: Mapping[str, Sequence[ClosedTrade]], config: MaestroConfig
 ) -> WeightsResult:
     """The engine from each agent's selected trades (newest first) on: what compute_weights does
     after the selection. The rolling windows of Cloud Functions runs hold exactly that
     selection."""
-    agents = config.agent_ids
+    return run_engine(trades, config)[0]
+
+
+def run_engine(
+    trades: Mapping[str, Sequence[ClosedTrade]],
+    config: MaestroConfig,
+    known: Mapping[str, AgentWork] | None = None,
+) -> tuple[WeightsResult, dict[str, AgentWork]]:
+    """weights_from_trades, reusing `known` work where it applies (AgentWork), and returning
+    this run's work for the next one. Pure: the same inputs give the same result, with or
+    without `known`."""
+    agents, known = config.agent_ids, known or {}
     with localcontext(ENGINE_CONTEXT):
         rf = risk_free_rate_daily_pct(config.risk_free_rate)
         z = normal_quantile(config.min_confidence) if config.min_confidence else None
-        scored = {agent: _score(trades[agent], config, rf) for agent in agents}
-        as_of = as_of_date(result.track for result in scored.values())
-        records = {agent: daily_record(scored[agent].track, as_of) for agent in agents}
-        statistics = {
-            agent: daily_statistics(records[agent], config.risk_free_rate) for agent in agents
+        reusable = {
+            agent: earlier
+            for agent in agents
+            if (earlier := known.get(agent)) is not None
+            and earlier.trades is trades[agent]
+            and earlier.config == config
         }
-        analyses = {
-            agent: analyse(trades[agent], scored[agent], statistics[agent], config, z)
+        scored, newest = {}, {}
+        for agent in agents:
+            if agent in reusable:
+                scored[agent], newest[agent] = reusable[agent].scored, reusable[agent].newest_day
+            else:
+                scored[agent] = _score(trades[agent], config, rf)
+                newest[agent] = max(scored[agent].track.days, default=None)
+        as_of = max((day for day in newest.values() if day is not None), default=None)
+        work = {
+            agent: reusable[agent]
+            if agent in reusable and reusable[agent].as_of == as_of
+            else _work(trades[agent], scored[agent], newest[agent], as_of, config, z)
             for agent in agents
         }
-        allocation = _allocate(analyses, _Daily(records, statistics), config)
-        scores = {agent: analysis.score for agent, analysis in analyses.items()}
-        weights = quantize_weights(
-            allocation.exact, allocation.target, allocation.adjustable, scores
-        )
-        exposure = _exposure(weights, records, config, allocation.warnings)
-        results = {
-            agent: _agent_result(agent, analyses[agent], weights[agent], allocation, config)
-            for agent in agents
-        }
+        result = _result(work, config)
+    return result, work
+
+
+def _work(
+    trades: Sequence[ClosedTrade],
+    scored: _Scored,
+    newest_day: dt.date | None,
+    as_of: dt.date | None,
+    config: MaestroConfig,
+    z: Decimal | None,
+) -> AgentWork:
+    record = daily_record(scored.track, as_of)
+    daily = daily_statistics(record, config.risk_free_rate)
+    analysis = analyse(trades, scored, daily, config, z)
+    return AgentWork(trades, config, scored, newest_day, as_of, record, daily, analysis)
+
+
+def _result(work: Mapping[str, AgentWork], config: MaestroConfig) -> WeightsResult:
+    agents = config.agent_ids
+    analyses = {agent: work[agent].analysis for agent in agents}
+    records = {agent: work[agent].record for agent in agents}
+    statistics = {agent: work[agent].daily for agent in agents}
+    allocation = _allocate(analyses, _Daily(records, statistics), config)
+    scores = {agent: analysis.score for agent, analysis in analyses.items()}
+    weights = quantize_weights(allocation.exact, allocation.target, allocation.adjustable, scores)
+    exposure = _exposure(weights, records, config, allocation.warnings)
+    results = {
+        agent: _agent_result(agent, analyses[agent], weights[agent], allocation, config)
+        for agent in agents
+    }
     return WeightsResult(
         weights={agent: results[agent].weight for agent in agents},
         agents=results,

@@ -51,17 +51,17 @@ class AgentWindow:
     as_of_ns: int
     trades: tuple[WindowTrade, ...]
     trade_ids: frozenset[str] = field(init=False, compare=False, repr=False)
+    # What the engine reads: the trades, newest first. One tuple per window, so that an engine
+    # memo (weighting.AnalysisMemo) can tell an unchanged window by identity.
+    closed_trades: tuple[ClosedTrade, ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "trade_ids", frozenset(t.trade_id for t in self.trades))
+        object.__setattr__(self, "closed_trades", tuple(held.trade for held in self.trades))
 
     @property
     def is_full(self) -> bool:
         return len(self.trades) >= self.lookback_trades
-
-    def closed_trades(self) -> list[ClosedTrade]:
-        """What the engine reads: the trades, newest first."""
-        return [held.trade for held in self.trades]
 
 
 @dataclass(frozen=True, slots=True)

@@ -389,3 +389,24 @@ def test_allocator_and_exposure_options_are_validated(
     with pytest.raises(ConfigError) as caught:
         MaestroConfig.from_mapping(options)
     assert caught.value.field == field and fragment in str(caught.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(journals())
+def test_work_kept_from_an_earlier_run_changes_nothing(
+    case: tuple[list[JournalEntry], MaestroConfig],
+) -> None:
+    """A warm instance hands the engine its last run's work: agents whose trades are the very
+    same tuple reuse theirs. The result is the fresh run's, whatever changed."""
+    from maestro.journal import select_agent_trades
+    from maestro.weighting import run_engine
+
+    entries, config_ = case
+    selected = select_agent_trades(entries, config_.agent_ids, config_.lookback_trades)
+    _, work = run_engine(selected, config_)
+    changed = dict(selected)
+    first = config_.agent_ids[0]
+    changed[first] = selected[first][1:]  # the first agent's newest trade gone (as-of may move)
+    reused, _ = run_engine(changed, config_, work)
+    assert reused == run_engine(changed, config_)[0]
+    assert run_engine(selected, config_, work)[0] == run_engine(selected, config_)[0]

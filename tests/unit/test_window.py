@@ -81,7 +81,7 @@ def rebuilt_windows(
 
 
 def engine_on(windows: dict[str, AgentWindow], config: MaestroConfig) -> object:
-    return weights_from_trades({a: w.closed_trades() for a, w in windows.items()}, config)
+    return weights_from_trades({a: w.closed_trades for a, w in windows.items()}, config)
 
 
 @settings(max_examples=300, deadline=None)
@@ -94,7 +94,7 @@ def test_windows_give_the_selection_and_the_weights_of_the_engine(
     assert engine_on(windows, config) == compute_weights(entries, config)
     selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
     for agent, window in windows.items():
-        assert tuple(window.closed_trades()) == selected[agent]  # same trades, same order
+        assert tuple(window.closed_trades) == selected[agent]  # same trades, same order
 
 
 class Model:

@@ -1,0 +1,121 @@
+"""The CLI as a whole process on a 200-agent x 1000-trade JSON journal (34 MB), beside a plain
+implementation of the first version's weighting with no validation (bench/plain_engine.py),
+alternating, 5 runs each; and where the CLI's time goes (imports, loading the file, selection
+and records, the engine, the output), timed in one process.
+
+Run: functions/venv/bin/python bench/cli.py (make bench runs it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "functions"))
+sys.path.insert(0, str(ROOT))
+
+from bench.stats import save, summarize  # noqa: E402
+
+AGENTS, TRADES = 200, 1000
+T0 = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)
+SPLIT = """
+import json, sys, time
+started = time.perf_counter()
+from pathlib import Path
+from maestro.cli import load_config_file
+from maestro.journal import select_agent_trades
+from maestro.journal_file import load_journal_file
+from maestro.weighting import weights_from_trades
+marks = [time.perf_counter()]
+config = load_config_file(Path(sys.argv[2]))
+entries = load_journal_file(Path(sys.argv[1]))
+marks.append(time.perf_counter())
+selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
+marks.append(time.perf_counter())
+result = weights_from_trades(selected, config)
+marks.append(time.perf_counter())
+json.dumps(result.to_json_dict(), indent=2)
+marks.append(time.perf_counter())
+steps = ["imports", "load", "select_and_records", "engine", "output"]
+print(json.dumps(dict(zip(steps, [(b - a) * 1000 for a, b in zip([started, *marks], marks)]))))
+"""
+
+
+def write_journal(directory: Path) -> tuple[Path, Path]:
+    rng = random.Random(1)
+    rows = [
+        {
+            "trade_id": f"A{a:03d}-{i}",
+            "agent_id": f"Agent{a:03d}",
+            "symbol": "SPY",
+            "closed_at": (T0 + dt.timedelta(hours=6 * i)).isoformat().replace("+00:00", "Z"),
+            "realized_pnl": str(rng.randint(-5000, 8000) / 100),
+            "entry_price": str(rng.randint(2000, 90000) / 100),
+            "quantity": str(rng.randint(1, 50)),
+        }
+        for a in range(AGENTS)
+        for i in range(TRADES)
+    ]
+    journal, config = directory / "journal.json", directory / "config.json"
+    journal.write_text(json.dumps(rows))
+    agent_ids = [f"Agent{a:03d}" for a in range(AGENTS)]
+    config.write_text(
+        json.dumps({"agent_ids": agent_ids, "lookback_trades": TRADES, "min_floor_weight": "0"})
+    )
+    return journal, config
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT / "functions", stdout=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        journal, config = write_journal(Path(scratch))
+        maestro = [
+            sys.executable,
+            "-m",
+            "maestro",
+            "weights",
+            "--journal",
+            str(journal),
+            "--config",
+            str(config),
+            "--json",
+        ]
+        plain = [sys.executable, str(ROOT / "bench" / "plain_engine.py"), str(journal), str(config)]
+        cli_ms, plain_ms = [], []
+        for _ in range(5):  # alternating, so both see the same machine
+            cli_ms.append(timed(maestro))
+            plain_ms.append(timed(plain))
+        split = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", SPLIT, str(journal), str(config)],
+                cwd=ROOT / "functions",
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+    cli, base = summarize(cli_ms), summarize(plain_ms)
+    results = {
+        "journal": f"{AGENTS} agents x {TRADES} trades, JSON",
+        "cli": cli,
+        "plain": base,
+        "ratio_median": round(cli["median_ms"] / base["median_ms"], 3),
+        "cli_split_ms": {step: round(ms, 1) for step, ms in split.items()},
+    }
+    print(json.dumps(results, indent=1))
+    print("wrote", save("cli", results))
+
+
+if __name__ == "__main__":
+    main()
