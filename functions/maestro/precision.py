@@ -22,3 +22,9 @@ OUTPUT_DIGITS: Final = 28
 OUTPUT_CONTEXT: Final = Context(
     prec=OUTPUT_DIGITS, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999
 )
+# Diagnostics (result.AgentDiagnostics) describe a track record; they are rounded to this many
+# significant digits. The weights, scores and the first version's statistics keep 28.
+DIAGNOSTIC_DIGITS: Final = 12
+DIAGNOSTIC_CONTEXT: Final = Context(
+    prec=DIAGNOSTIC_DIGITS, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999
+)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, localcontext
-from typing import Final
+from typing import Final, overload
 
 from .config import WEIGHT_DECIMAL_PLACES, MaestroConfig
 from .journal import ClosedTrade, JournalEntry, Rejection, select_agent_trades
@@ -31,7 +31,7 @@ from .methods.returns import TradeTrack, trade_track
 from .methods.score import Score, ScoreInputs, sharpe_score
 from .methods.sharpe import AgentStatistics, AgentStatus, agent_statistics
 from .methods.sortino import sortino_score
-from .precision import ENGINE_CONTEXT, OUTPUT_CONTEXT
+from .precision import DIAGNOSTIC_CONTEXT, ENGINE_CONTEXT, OUTPUT_CONTEXT
 from .result import AgentDiagnostics, AgentResult, WeightReason, WeightsResult
 
 # Results are rounded in OUTPUT_CONTEXT and weights quantised to WEIGHT_QUANTUM (precision.py).
@@ -116,23 +116,26 @@ def analyse(
         scored.psr is not None and scored.psr >= config.min_confidence
     )
     falls = drawdowns(track.returns_pct)
-    diagnostics = AgentDiagnostics(
+    min_trl = minimum_track_record(statistics.sharpe, stats, z) if z is not None and ok else None
+    diagnostics = AgentDiagnostics(  # they describe, they do not allocate: 12 digits
         n=stats.n,
-        n_eff=stats.n_eff,
-        skewness=stats.skewness,
-        kurtosis=stats.kurtosis,
-        psr=scored.psr,
-        min_trl=minimum_track_record(statistics.sharpe, stats, z) if z is not None and ok else None,
-        max_drawdown=falls.maximum,
-        current_drawdown=falls.current,
-        kelly_fraction=kelly_fraction(stats.mean, stats.variance, rf, config.kelly_scale),
+        n_eff=_described(stats.n_eff),
+        skewness=_described(stats.skewness),
+        kurtosis=_described(stats.kurtosis),
+        psr=_described(scored.psr),
+        min_trl=_described(min_trl),
+        max_drawdown=_described(falls.maximum),
+        current_drawdown=_described(falls.current),
+        kelly_fraction=_described(
+            kelly_fraction(stats.mean, stats.variance, rf, config.kelly_scale)
+        ),
         analysis={
-            lookback: _score(trades[:lookback], config, rf).score
+            lookback: _described(_score(trades[:lookback], config, rf).score)
             for lookback in config.analysis_lookbacks
         },
         days=daily.days,
-        daily_volatility=daily.volatility_pct,
-        daily_sharpe=daily.sharpe_annualised,
+        daily_volatility=_described(daily.volatility_pct),
+        daily_sharpe=_described(daily.sharpe_annualised),
     )
     return AgentAnalysis(
         statistics=statistics,
@@ -411,7 +414,7 @@ def _agent_result(
     allocation: _Allocation,
     config: MaestroConfig,
 ) -> AgentResult:
-    statistics, diagnostics = analysis.statistics, analysis.diagnostics
+    statistics = analysis.statistics
     return AgentResult(
         agent_id=agent,
         weight=_normalized(weight),
@@ -426,21 +429,7 @@ def _agent_result(
         score=_rounded(analysis.score),
         score_method=config.score,
         allocator=allocation.method,
-        diagnostics=AgentDiagnostics(
-            n=diagnostics.n,
-            n_eff=_rounded(diagnostics.n_eff),
-            skewness=_maybe_rounded(diagnostics.skewness),
-            kurtosis=_maybe_rounded(diagnostics.kurtosis),
-            psr=_maybe_rounded(diagnostics.psr),
-            min_trl=_maybe_rounded(diagnostics.min_trl),
-            max_drawdown=_rounded(diagnostics.max_drawdown),
-            current_drawdown=_rounded(diagnostics.current_drawdown),
-            kelly_fraction=_maybe_rounded(diagnostics.kelly_fraction),
-            analysis={k: _rounded(v) for k, v in diagnostics.analysis.items()},
-            days=diagnostics.days,
-            daily_volatility=_maybe_rounded(diagnostics.daily_volatility),
-            daily_sharpe=_maybe_rounded(diagnostics.daily_sharpe),
-        ),
+        diagnostics=analysis.diagnostics,
         fallbacks=analysis.fallbacks + (allocation.fallbacks if analysis.performs else ()),
     )
 
@@ -449,8 +438,14 @@ def _rounded(value: Decimal) -> Decimal:
     return OUTPUT_CONTEXT.plus(value).normalize(OUTPUT_CONTEXT)
 
 
-def _maybe_rounded(value: Decimal | None) -> Decimal | None:
-    return None if value is None else _rounded(value)
+@overload
+def _described(value: Decimal) -> Decimal: ...
+@overload
+def _described(value: Decimal | None) -> Decimal | None: ...
+def _described(value: Decimal | None) -> Decimal | None:
+    """A diagnostic, rounded to DIAGNOSTIC_DIGITS (it is written on every close: shorter is
+    cheaper, and no statistic of a track record means anything to 28 digits)."""
+    return None if value is None else DIAGNOSTIC_CONTEXT.plus(value).normalize(DIAGNOSTIC_CONTEXT)
 
 
 def _normalized(weight: Decimal) -> Decimal:
