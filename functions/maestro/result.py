@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from .config import MaestroConfig, decimal_to_str
@@ -77,9 +78,11 @@ def _optional(value: Decimal | None) -> str | None:
     return None if value is None else decimal_to_str(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AgentResult:
-    """One agent's weight and the statistics behind it (returns in percent per trade)."""
+    """One agent's weight and the statistics behind it (returns in percent per trade). The
+    diagnostics are worked out when first read (`diagnosis`); equality compares everything
+    else (compare to_json_dict() to include them)."""
 
     agent_id: str
     weight: Decimal
@@ -94,8 +97,12 @@ class AgentResult:
     score: Decimal
     score_method: ScoreMethod
     allocator: AllocatorMethod
-    diagnostics: AgentDiagnostics
+    diagnosis: Callable[[], AgentDiagnostics] = field(repr=False, compare=False)
     fallbacks: tuple[Fallback, ...] = ()
+
+    @cached_property
+    def diagnostics(self) -> AgentDiagnostics:
+        return self.diagnosis()
 
     def to_json_dict(self) -> dict[str, Any]:
         return {

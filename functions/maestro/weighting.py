@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, localcontext
-from typing import Final, overload
+from functools import cached_property
+from typing import Final, TypeVar, overload
 
 from .config import WEIGHT_DECIMAL_PLACES, MaestroConfig
 from .journal import ClosedTrade, JournalEntry, Rejection, select_agent_trades
@@ -38,6 +39,7 @@ from .result import AgentDiagnostics, AgentResult, WeightReason, WeightsResult
 WEIGHT_QUANTUM: Final = Decimal(1).scaleb(-WEIGHT_DECIMAL_PLACES)
 TRADING_DAYS_PER_YEAR: Final = 252
 _ZERO: Final = Decimal(0)
+_V = TypeVar("_V")
 _ONE: Final = Decimal(1)
 _HUNDRED: Final = Decimal(100)
 SCORES: Final[Mapping[ScoreMethod, Score]] = {
@@ -55,14 +57,13 @@ def risk_free_rate_daily_pct(risk_free_rate_annual: Decimal) -> Decimal:
 @dataclass(frozen=True, slots=True)
 class AgentAnalysis:
     """One agent through the methods: its Sharpe statistics and status, the score (after the
-    drawdown penalty), whether it performs, its diagnostics and the fallbacks taken."""
+    drawdown penalty), whether it performs and the fallbacks taken."""
 
     statistics: AgentStatistics
     status: AgentStatus
     score: Decimal
     performs: bool
     confident: bool
-    diagnostics: AgentDiagnostics
     fallbacks: tuple[Fallback, ...]
     trades_used: int
     rejected: Mapping[Rejection, int]
@@ -75,67 +76,51 @@ class _Scored:
     statistics: AgentStatistics
     status: AgentStatus
     score: Decimal
-    psr: Decimal | None
+    psr: Decimal | None  # when the score or the confidence gate needed it (_needs_psr)
     fallbacks: tuple[Fallback, ...]
     rf_daily_pct: Decimal
+    config: MaestroConfig
+
+    def probabilistic_sharpe(self) -> Decimal | None:
+        """The PSR against 0 (psr.py), worked out here when nothing before needed it. Must run
+        inside ENGINE_CONTEXT."""
+        if _needs_psr(self.config):
+            return self.psr
+        ok = self.statistics.status is AgentStatus.OK
+        return probabilistic_sharpe(self.statistics.sharpe, self.moments) if ok else None
 
 
-def _score(trades: Sequence[ClosedTrade], config: MaestroConfig, rf: Decimal) -> _Scored:
-    """The configured score of these trades, penalised for drawdown (score' = score - penalty x
-    MDD / s, s the deviation the score divides by)."""
-    track = trade_track(
+def _needs_psr(config: MaestroConfig) -> bool:
+    return config.score is ScoreMethod.PSR or config.min_confidence is not None
+
+
+def _track(trades: Sequence[ClosedTrade], config: MaestroConfig) -> TradeTrack:
+    return trade_track(
         trades, config.return_transform, config.return_basis, config.half_life_trades
     )
+
+
+def _score(track: TradeTrack, config: MaestroConfig, rf: Decimal) -> _Scored:
+    """The configured score of a track record, penalised for drawdown (score' = score -
+    penalty x MDD / s, s the deviation the score divides by)."""
     stats = moments(track)
     statistics = agent_statistics(track.returns_pct, stats, rf)
     ok = statistics.status is AgentStatus.OK
-    psr = probabilistic_sharpe(statistics.sharpe, stats) if ok else None
+    psr = probabilistic_sharpe(statistics.sharpe, stats) if ok and _needs_psr(config) else None
     outcome = SCORES[config.score](ScoreInputs(track, stats, statistics, rf, psr))
     score = outcome.value
     if config.drawdown_penalty and outcome.deviation > 0:
         maximum = drawdowns(track.returns_pct).maximum
         score -= config.drawdown_penalty * maximum / outcome.deviation
     status = outcome.status or statistics.status
-    return _Scored(track, stats, statistics, status, score, psr, outcome.fallbacks, rf)
+    return _Scored(track, stats, statistics, status, score, psr, outcome.fallbacks, rf, config)
 
 
-def analyse(
-    trades: Sequence[ClosedTrade],
-    scored: _Scored,
-    daily: DailyStatistics,
-    config: MaestroConfig,
-    z: Decimal | None,
-) -> AgentAnalysis:
-    """Everything the engine says of one agent's selected trades (newest first): `scored`
-    their score (_score), `daily` their daily record's statistics, `z` Phi^-1(min_confidence)
-    when set. Must run inside ENGINE_CONTEXT."""
-    track, stats = scored.track, scored.moments
-    statistics, ok = scored.statistics, scored.statistics.status is AgentStatus.OK
-    rf = scored.rf_daily_pct
+def analyse(scored: _Scored, config: MaestroConfig) -> AgentAnalysis:
+    """Whether an agent performs, on its score (_score). Must run inside ENGINE_CONTEXT."""
+    statistics = scored.statistics
     confident = config.min_confidence is None or (
         scored.psr is not None and scored.psr >= config.min_confidence
-    )
-    falls = drawdowns(track.returns_pct)
-    min_trl = minimum_track_record(statistics.sharpe, stats, z) if z is not None and ok else None
-    diagnostics = AgentDiagnostics(  # they describe, they do not allocate: 12 digits
-        n=stats.n,
-        n_eff=_described(stats.n_eff),
-        skewness=_described(stats.skewness),
-        kurtosis=_described(stats.kurtosis),
-        psr=_described(scored.psr),
-        min_trl=_described(min_trl),
-        max_drawdown=_described(falls.maximum),
-        current_drawdown=_described(falls.current),
-        kelly_fraction=_described(
-            kelly_fraction(stats.mean, stats.variance, rf, config.kelly_scale)
-        ),
-        analysis={
-            lookback: _described(_score(trades[:lookback], config, rf).score)
-            for lookback in config.analysis_lookbacks
-        },
-        days=daily.days,
-        daily_volatility=_described(daily.volatility_pct),
-        daily_sharpe=_described(daily.sharpe_annualised),
     )
     return AgentAnalysis(
         statistics=statistics,
@@ -143,11 +128,50 @@ def analyse(
         score=scored.score,
         performs=scored.status is AgentStatus.OK and statistics.sharpe > 0 and confident,
         confident=confident,
-        diagnostics=diagnostics,
         fallbacks=scored.fallbacks,
-        trades_used=stats.n,
-        rejected=track.rejected,
+        trades_used=scored.moments.n,
+        rejected=scored.track.rejected,
     )
+
+
+def diagnose(work: AgentWork) -> AgentDiagnostics:
+    """What else the engine knows of one agent's track record (result.AgentDiagnostics).
+    They describe, they do not allocate: rounded to 12 digits, and worked out only when read
+    (the CLI's table never reads them; a weights document always does)."""
+    scored, config = work.scored, work.config
+    track, stats, statistics = scored.track, scored.moments, scored.statistics
+    with localcontext(ENGINE_CONTEXT):
+        ok = statistics.status is AgentStatus.OK
+        z = work.z
+        min_trl = None
+        if z is not None and ok:
+            min_trl = minimum_track_record(statistics.sharpe, stats, z)
+        falls = drawdowns(track.returns_pct)
+        daily = work.daily
+        return AgentDiagnostics(
+            n=stats.n,
+            n_eff=_described(stats.n_eff),
+            skewness=_described(stats.skewness),
+            kurtosis=_described(stats.kurtosis),
+            psr=_described(scored.probabilistic_sharpe()),
+            min_trl=_described(min_trl),
+            max_drawdown=_described(falls.maximum),
+            current_drawdown=_described(falls.current),
+            kelly_fraction=_described(
+                kelly_fraction(stats.mean, stats.variance, scored.rf_daily_pct, config.kelly_scale)
+            ),
+            analysis={
+                lookback: _described(
+                    _score(
+                        track.newest(lookback, config.half_life_trades), config, scored.rf_daily_pct
+                    ).score
+                )
+                for lookback in config.analysis_lookbacks
+            },
+            days=daily.days,
+            daily_volatility=_described(daily.volatility_pct),
+            daily_sharpe=_described(daily.sharpe_annualised),
+        )
 
 
 def quantize_weights(
@@ -286,24 +310,60 @@ def _place_left_over(
 
 @dataclass(frozen=True, slots=True)
 class _Daily:
-    records: dict[str, DailyRecord]
-    statistics: dict[str, DailyStatistics]
+    records: Mapping[str, DailyRecord]
+    statistics: Mapping[str, DailyStatistics]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class AgentWork:
     """What the engine worked out for one agent, kept so that a later run given the very same
     trades (the same tuple: a warm instance's unchanged window) under the same config, and the
-    same as-of day, reuses it instead of working it out again."""
+    same as-of day, reuses it instead of working it out again. The daily record and the
+    diagnostics are worked out when first read: only some allocators, the exposure and the
+    diagnostics read them."""
 
     trades: Sequence[ClosedTrade]
     config: MaestroConfig
+    z: Decimal | None  # Phi^-1(min_confidence), when set
     scored: _Scored
     newest_day: dt.date | None
     as_of: dt.date | None
-    record: DailyRecord
-    daily: DailyStatistics
     analysis: AgentAnalysis
+
+    @cached_property
+    def record(self) -> DailyRecord:
+        with localcontext(ENGINE_CONTEXT):
+            return daily_record(self.scored.track, self.as_of)
+
+    @cached_property
+    def daily(self) -> DailyStatistics:
+        with localcontext(ENGINE_CONTEXT):
+            return daily_statistics(self.record, self.config.risk_free_rate)
+
+    @cached_property
+    def diagnostics(self) -> AgentDiagnostics:
+        return diagnose(self)
+
+    def diagnose(self) -> AgentDiagnostics:
+        return self.diagnostics
+
+
+class _OnDemand(Mapping[str, _V]):
+    """A read-only mapping over the agents whose values are worked out when first asked for."""
+
+    def __init__(self, keys: Sequence[str], value: Callable[[str], _V]) -> None:
+        self._keys, self._value = keys, value
+
+    def __getitem__(self, key: str) -> _V:
+        if key not in self._keys:
+            raise KeyError(key)
+        return self._value(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 def weights_from_trades(
@@ -339,44 +399,38 @@ def run_engine(
             if agent in reusable:
                 scored[agent], newest[agent] = reusable[agent].scored, reusable[agent].newest_day
             else:
-                scored[agent] = _score(trades[agent], config, rf)
+                scored[agent] = _score(_track(trades[agent], config), config, rf)
                 newest[agent] = max(scored[agent].track.days, default=None)
         as_of = max((day for day in newest.values() if day is not None), default=None)
         work = {
             agent: reusable[agent]
             if agent in reusable and reusable[agent].as_of == as_of
-            else _work(trades[agent], scored[agent], newest[agent], as_of, config, z)
+            else AgentWork(
+                trades[agent],
+                config,
+                z,
+                scored[agent],
+                newest[agent],
+                as_of,
+                analyse(scored[agent], config),
+            )
             for agent in agents
         }
         result = _result(work, config)
     return result, work
 
 
-def _work(
-    trades: Sequence[ClosedTrade],
-    scored: _Scored,
-    newest_day: dt.date | None,
-    as_of: dt.date | None,
-    config: MaestroConfig,
-    z: Decimal | None,
-) -> AgentWork:
-    record = daily_record(scored.track, as_of)
-    daily = daily_statistics(record, config.risk_free_rate)
-    analysis = analyse(trades, scored, daily, config, z)
-    return AgentWork(trades, config, scored, newest_day, as_of, record, daily, analysis)
-
-
 def _result(work: Mapping[str, AgentWork], config: MaestroConfig) -> WeightsResult:
     agents = config.agent_ids
     analyses = {agent: work[agent].analysis for agent in agents}
-    records = {agent: work[agent].record for agent in agents}
-    statistics = {agent: work[agent].daily for agent in agents}
+    records = _OnDemand(agents, lambda agent: work[agent].record)
+    statistics = _OnDemand(agents, lambda agent: work[agent].daily)
     allocation = _allocate(analyses, _Daily(records, statistics), config)
     scores = {agent: analysis.score for agent, analysis in analyses.items()}
     weights = quantize_weights(allocation.exact, allocation.target, allocation.adjustable, scores)
     exposure = _exposure(weights, records, config, allocation.warnings)
     results = {
-        agent: _agent_result(agent, analyses[agent], weights[agent], allocation, config)
+        agent: _agent_result(agent, work[agent], weights[agent], allocation, config)
         for agent in agents
     }
     return WeightsResult(
@@ -409,11 +463,12 @@ def _exposure(
 
 def _agent_result(
     agent: str,
-    analysis: AgentAnalysis,
+    work: AgentWork,
     weight: Decimal,
     allocation: _Allocation,
     config: MaestroConfig,
 ) -> AgentResult:
+    analysis = work.analysis
     statistics = analysis.statistics
     return AgentResult(
         agent_id=agent,
@@ -429,7 +484,7 @@ def _agent_result(
         score=_rounded(analysis.score),
         score_method=config.score,
         allocator=allocation.method,
-        diagnostics=analysis.diagnostics,
+        diagnosis=work.diagnose,
         fallbacks=analysis.fallbacks + (allocation.fallbacks if analysis.performs else ()),
     )
 

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, localcontext
+from typing import NamedTuple
 
 import pytest
 
-from maestro.journal import (
-    AgentTrades,
-    JournalEntry,
-    Rejection,
-    agent_returns,
-    closed_trade,
-    parse_amount,
-)
+from maestro.journal import JournalEntry, Rejection, closed_trade, parse_amount
 from maestro.journal import select_agent_trades as select_trades
+from maestro.methods.returns import trade_track
 
 from .helpers import T0, closed
 
@@ -27,12 +22,22 @@ def trade_return_pct(data: dict[str, object]) -> Decimal | Rejection:
     return trade.return_pct()
 
 
+class Selected(NamedTuple):
+    returns_pct: list[Decimal]
+    rejected: dict[Rejection, int]
+
+
 def select_agent_trades(
     entries: list[JournalEntry], agent_ids: list[str], lookback_trades: int
-) -> dict[str, AgentTrades]:
-    """The selection, as the engine reads it: each agent's returns and rejections."""
+) -> dict[str, Selected]:
+    """The selection, as the engine reads it (its default track record): each agent's returns
+    and rejections."""
     selected = select_trades(entries, agent_ids, lookback_trades)
-    return {agent: agent_returns(trades) for agent, trades in selected.items()}
+    tracks = {agent: trade_track(trades) for agent, trades in selected.items()}
+    return {
+        agent: Selected(list(track.returns_pct), dict(track.rejected))
+        for agent, track in tracks.items()
+    }
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ ENGINE_CONTEXT."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Final
 
 from .returns import TradeTrack
@@ -14,18 +15,42 @@ from .returns import TradeTrack
 _ZERO: Final = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Moments:
     """n returns; n_eff = 1 / sum(w^2) (n with equal weights); `variance` unbiased, None below
-    2 returns; m2, m3, m4 the (weighted) population central moments, mean of (r - mean)^k."""
+    2 returns; m2, m3, m4 the (weighted) population central moments, mean of (r - mean)^k.
+
+    m3 and m4 are worked out when first read (in the context then current, which must be
+    ENGINE_CONTEXT): with the defaults only the diagnostics read them, and they are most of
+    the cost of the moments."""
 
     n: int
     n_eff: Decimal
     mean: Decimal
     variance: Decimal | None
     m2: Decimal
-    m3: Decimal
-    m4: Decimal
+    track: TradeTrack = field(repr=False, compare=False)
+
+    @cached_property
+    def m3(self) -> Decimal:
+        return self._central(3)
+
+    @cached_property
+    def m4(self) -> Decimal:
+        return self._central(4)
+
+    def _central(self, power: int) -> Decimal:
+        mean, returns, weights = self.mean, self.track.returns_pct, self.track.weights
+        if not returns:
+            return _ZERO
+        if weights is None:
+            total = _ZERO
+            for value in returns:
+                deviation = value - mean
+                square = deviation * deviation
+                total += square * deviation if power == 3 else square * square
+            return total / self.n
+        return sum((w * (r - mean) ** power for w, r in zip(weights, returns, strict=True)), _ZERO)
 
     @property
     def skewness(self) -> Decimal | None:
@@ -42,24 +67,21 @@ def moments(track: TradeTrack) -> Moments:
     returns, weights = track.returns_pct, track.weights
     n = len(returns)
     if n == 0:
-        return Moments(0, _ZERO, _ZERO, None, _ZERO, _ZERO, _ZERO)
+        return Moments(0, _ZERO, _ZERO, None, _ZERO, track)
     if weights is None:
         # The first version's arithmetic, exactly (weighting.agent_statistics).
         mean = sum(returns, _ZERO) / n
-        s2 = s3 = s4 = _ZERO
-        for value in returns:  # one pass (the hot path of every run)
+        s2 = _ZERO
+        for value in returns:
             deviation = value - mean
-            square = deviation * deviation
-            s2 += square
-            s3 += square * deviation
-            s4 += square * square
+            s2 += deviation * deviation
         variance = s2 / (n - 1) if n > 1 else None
-        return Moments(n, Decimal(n), mean, variance, s2 / n, s3 / n, s4 / n)
+        return Moments(n, Decimal(n), mean, variance, s2 / n, track)
     mean = sum((w * r for w, r in zip(weights, returns, strict=True)), _ZERO)
-    deviations = [r - mean for r in returns]
-    m2 = sum((w * d * d for w, d in zip(weights, deviations, strict=True)), _ZERO)
-    m3 = sum((w * d**3 for w, d in zip(weights, deviations, strict=True)), _ZERO)
-    m4 = sum((w * d**4 for w, d in zip(weights, deviations, strict=True)), _ZERO)
+    m2 = _ZERO
+    for w, r in zip(weights, returns, strict=True):
+        deviation = r - mean
+        m2 += w * deviation * deviation
     n_eff = 1 / sum((w * w for w in weights), _ZERO)
     variance = m2 * n_eff / (n_eff - 1) if n > 1 else None
-    return Moments(n, n_eff, mean, variance, m2, m3, m4)
+    return Moments(n, n_eff, mean, variance, m2, track)

@@ -4,6 +4,7 @@ decays with a half-life. Must run inside ENGINE_CONTEXT."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,17 @@ class TradeTrack:
     weights: tuple[Decimal, ...] | None = None
     rejected: Mapping[Rejection, int] = field(default_factory=dict)
     days: tuple[dt.date, ...] = ()
+    # For each valid return, its place among the selected trades (0 the newest).
+    positions: tuple[int, ...] = ()
+
+    def newest(self, selected: int, half_life_trades: int | None) -> TradeTrack:
+        """The track record of the newest `selected` selected trades alone (an analysis
+        lookback): rejected trades keep their places, the half-life weights start again."""
+        count = bisect.bisect_left(self.positions, selected)
+        weights = half_life_weights(count, half_life_trades) if half_life_trades else None
+        return TradeTrack(
+            self.returns_pct[:count], weights, {}, self.days[:count], self.positions[:count]
+        )
 
 
 def trade_track(
@@ -38,35 +50,33 @@ def trade_track(
 ) -> TradeTrack:
     """The track record of an agent's selected trades (newest first). Rejected trades keep
     their place in the selection and add nothing."""
-    returns: list[Decimal] = []
-    days: list[dt.date] = []
-    rejected: Counter[Rejection] = Counter()
     if basis is ReturnBasis.NOTIONAL and transform is ReturnTransform.SIMPLE:
-        # The default, on every run: each trade's return is computed once, when it is built.
-        for trade in trades:
-            outcome = trade.notional_return
-            if isinstance(outcome, Rejection):
-                rejected[outcome] += 1
-            else:
-                returns.append(outcome)
-                days.append(trade.closed_at.date())  # type: ignore[union-attr]
-        trades = ()
-    for trade in trades:
-        if basis is ReturnBasis.NOTIONAL:
-            outcome = trade.notional_return
-        else:
-            outcome = return_pct_on(
-                trade.closed_at_rank, trade.realized_pnl, trade.allocated_capital
-            )
-        if not isinstance(outcome, Rejection) and transform is ReturnTransform.LOG:
-            outcome = log_return_pct(outcome)
-        if isinstance(outcome, Rejection):
-            rejected[outcome] += 1
-        else:
-            returns.append(outcome)
-            days.append(trade.closed_at.date())  # type: ignore[union-attr]
+        # The default, on every run: each trade's return was computed once, when it was built.
+        outcomes = [trade.notional_return for trade in trades]
+    else:
+        outcomes = [_outcome(trade, transform, basis) for trade in trades]
+    positions = [p for p, outcome in enumerate(outcomes) if type(outcome) is Decimal]
+    rejected: dict[Rejection, int] = {}
+    if len(positions) < len(outcomes):
+        rejected = dict(Counter(o for o in outcomes if type(o) is Rejection))
+        outcomes = [outcomes[p] for p in positions]
+        trades = [trades[p] for p in positions]
+    returns = tuple(outcomes)
+    days = tuple([trade.closed_at.date() for trade in trades])  # type: ignore[union-attr]
     weights = half_life_weights(len(returns), half_life_trades) if half_life_trades else None
-    return TradeTrack(tuple(returns), weights, dict(rejected), tuple(days))
+    return TradeTrack(returns, weights, rejected, days, tuple(positions))  # type: ignore[arg-type]
+
+
+def _outcome(
+    trade: ClosedTrade, transform: ReturnTransform, basis: ReturnBasis
+) -> Decimal | Rejection:
+    if basis is ReturnBasis.NOTIONAL:
+        outcome = trade.notional_return
+    else:
+        outcome = return_pct_on(trade.closed_at_rank, trade.realized_pnl, trade.allocated_capital)
+    if type(outcome) is Decimal and transform is ReturnTransform.LOG:
+        return log_return_pct(outcome)
+    return outcome
 
 
 def log_return_pct(simple_pct: Decimal) -> Decimal | Rejection:

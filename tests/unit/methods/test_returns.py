@@ -66,3 +66,24 @@ def test_half_life_weights_decay_by_half_every_h_trades() -> None:
     assert abs(weights[0] / weights[4] - 2) < Decimal("1e-45")
     assert close(weights[1] / weights[0], 0.840896, 6)
     assert half_life_weights(0, 4) == ()
+
+
+def test_the_newest_trades_alone_are_the_track_record_of_those_trades() -> None:
+    """An analysis lookback slices the track record: the same as building it from the newest
+    trades alone, rejected trades keeping their places, half-life weights started again."""
+    rows = [
+        {"realized_pnl": pnl, "entry_price": "100", "quantity": "1"}
+        for pnl in ("5", "-200", "3", "oops", "-7", "2", "-150", "9")
+    ]
+    selected = trades(*rows)
+    for half_life in (None, 3):
+        with localcontext(ENGINE_CONTEXT):
+            whole = trade_track(selected, ReturnTransform.LOG, half_life_trades=half_life)
+            for count in range(len(selected) + 1):
+                alone = trade_track(
+                    selected[:count], ReturnTransform.LOG, half_life_trades=half_life
+                )
+                sliced = whole.newest(count, half_life)
+                assert sliced.returns_pct == alone.returns_pct
+                assert sliced.weights == alone.weights and sliced.days == alone.days
+    assert whole.positions == (0, 2, 4, 5, 7)  # -200 and -150: whole capital lost; oops
