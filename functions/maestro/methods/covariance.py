@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Final
+from typing import Final, NamedTuple
 
 from .daily import DailyRecord
 
@@ -24,6 +24,39 @@ def covariance(first: Sequence[Decimal], second: Sequence[Decimal]) -> Decimal |
     return sum(products, _ZERO) / (count - 1)
 
 
+class PairStatistics(NamedTuple):
+    """A pair's covariance and each agent's variance over their common days."""
+
+    covariance: Decimal
+    first_variance: Decimal
+    second_variance: Decimal
+
+    @property
+    def correlation(self) -> Decimal | None:
+        """None when either variance is 0."""
+        if not self.first_variance or not self.second_variance:
+            return None
+        return self.covariance / (self.first_variance * self.second_variance).sqrt()
+
+
+def pair_statistics(first: DailyRecord, second: DailyRecord) -> PairStatistics | None:
+    """In one pass, the very numbers covariance() gives for (x, y), (x, x) and (y, y) over the
+    pair's common days. None below 2 common days."""
+    x, y = first.overlap(second)
+    count = len(x)
+    if count < 2:
+        return None
+    mean_x, mean_y = sum(x, _ZERO) / count, sum(y, _ZERO) / count
+    shared = first_squares = second_squares = _ZERO
+    for value_x, value_y in zip(x, y, strict=True):
+        deviation_x, deviation_y = value_x - mean_x, value_y - mean_y
+        shared += deviation_x * deviation_y
+        first_squares += deviation_x * deviation_x
+        second_squares += deviation_y * deviation_y
+    divisor = count - 1
+    return PairStatistics(shared / divisor, first_squares / divisor, second_squares / divisor)
+
+
 def pair_covariance(first: DailyRecord, second: DailyRecord) -> Decimal | None:
     return covariance(*first.overlap(second))
 
@@ -31,9 +64,5 @@ def pair_covariance(first: DailyRecord, second: DailyRecord) -> Decimal | None:
 def pair_correlation(first: DailyRecord, second: DailyRecord) -> Decimal | None:
     """None when either agent's variance over the common days is 0 (or there are fewer than
     2 of them)."""
-    x, y = first.overlap(second)
-    shared = covariance(x, y)
-    first_variance, second_variance = covariance(x, x), covariance(y, y)
-    if shared is None or not first_variance or not second_variance:
-        return None
-    return shared / (first_variance * second_variance).sqrt()
+    statistics = pair_statistics(first, second)
+    return None if statistics is None else statistics.correlation

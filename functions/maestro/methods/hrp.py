@@ -21,9 +21,10 @@ from typing import Final
 
 from . import Fallback
 from .allocator import AllocationInputs
-from .covariance import pair_correlation, pair_covariance
+from .covariance import pair_statistics
 
 MIN_COMMON_DAYS: Final = 20
+_ZERO: Final = Decimal(0)
 Matrix = Sequence[Sequence[Decimal]]
 
 
@@ -32,19 +33,18 @@ def hrp_shares(inputs: AllocationInputs) -> dict[str, Decimal] | Fallback:
     records = [inputs.daily[agent] for agent in agents]
     if min(len(record.returns_pct) for record in records) < MIN_COMMON_DAYS:
         return Fallback.HRP_TOO_FEW_COMMON_DAYS
-    covariances: list[list[Decimal]] = []
-    correlations: list[list[Decimal]] = []
-    for first in records:
-        row_covariance, row_correlation = [], []
-        for second in records:
-            covariance = pair_covariance(first, second)
-            correlation = pair_correlation(first, second)
-            if covariance is None or correlation is None:
+    # Each unordered pair once (both matrices are symmetric, to the digit).
+    n = len(records)
+    covariances = [[_ZERO] * n for _ in range(n)]
+    correlations = [[_ZERO] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i, n):
+            statistics = pair_statistics(records[i], records[j])
+            correlation = None if statistics is None else statistics.correlation
+            if statistics is None or correlation is None:
                 return Fallback.HRP_ZERO_VARIANCE
-            row_covariance.append(covariance)
-            row_correlation.append(correlation)
-        covariances.append(row_covariance)
-        correlations.append(row_correlation)
+            covariances[i][j] = covariances[j][i] = statistics.covariance
+            correlations[i][j] = correlations[j][i] = correlation
     weights = bisection_weights(covariances, quasi_diagonal_order(correlations))
     if weights is None:
         return Fallback.HRP_NON_POSITIVE_CLUSTER_VARIANCE
@@ -55,33 +55,47 @@ def quasi_diagonal_order(correlations: Matrix) -> list[int]:
     """Steps 1-4: the leaves of the single-linkage tree on d~, left to right."""
     n = len(correlations)
     d = [[((1 - correlations[i][j]) / 2).sqrt() for j in range(n)] for i in range(n)]
-    between = [
-        [sum(((d[k][i] - d[k][j]) ** 2 for k in range(n)), Decimal(0)).sqrt() for j in range(n)]
-        for i in range(n)
-    ]
-    # cluster number -> (members in leaf order, earliest agent)
+    columns = [[d[k][i] for k in range(n)] for i in range(n)]
+    between = [[_ZERO] * n for _ in range(n)]
+    for i in range(n):  # symmetric: (a - b)^2 = (b - a)^2 to the digit
+        for j in range(i + 1, n):
+            total = _ZERO
+            for x, y in zip(columns[i], columns[j], strict=True):
+                total += (x - y) * (x - y)
+            between[i][j] = between[j][i] = total.sqrt()
+    # cluster number -> (members in leaf order, earliest agent); the distance between two
+    # clusters (single linkage: the least between their members), kept as clusters merge.
     clusters: dict[int, tuple[list[int], int]] = {i: ([i], i) for i in range(n)}
+    distance: dict[tuple[int, int], Decimal] = {
+        (a, b): between[a][b] for a in range(n) for b in range(a + 1, n)
+    }
     next_number = n
     while len(clusters) > 1:
         best: tuple[Decimal, int, int, int, int] | None = None
-        for a in clusters:
-            for b in clusters:
-                if a >= b:
-                    continue
-                distance = min(between[i][j] for i in clusters[a][0] for j in clusters[b][0])
-                first, second = sorted((clusters[a][1], clusters[b][1]))
-                candidate = (distance, first, second, a, b)
-                if best is None or candidate < best:
-                    best = candidate
+        for (a, b), between_ab in distance.items():
+            first, second = sorted((clusters[a][1], clusters[b][1]))
+            candidate = (between_ab, first, second, a, b)
+            if best is None or candidate < best:
+                best = candidate
         assert best is not None
         _, _, _, left, right = best  # left < right: the lower cluster number on the left
         members = clusters[left][0] + clusters[right][0]
         earliest = min(clusters[left][1], clusters[right][1])
         del clusters[left], clusters[right]
+        for other in clusters:
+            distance[(other, next_number)] = min(
+                distance[_pair(other, left)], distance[_pair(other, right)]
+            )
+        distance = {pair: value for pair, value in distance.items() if left not in pair
+                    and right not in pair}  # fmt: skip
         clusters[next_number] = (members, earliest)
         next_number += 1
     ((members, _),) = clusters.values()
     return members
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
 
 
 def bisection_weights(covariances: Matrix, order: list[int]) -> list[Decimal] | None:

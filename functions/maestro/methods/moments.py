@@ -31,26 +31,32 @@ class Moments:
     m2: Decimal
     track: TradeTrack = field(repr=False, compare=False)
 
-    @cached_property
+    @property
     def m3(self) -> Decimal:
-        return self._central(3)
+        return self._higher[0]
+
+    @property
+    def m4(self) -> Decimal:
+        return self._higher[1]
 
     @cached_property
-    def m4(self) -> Decimal:
-        return self._central(4)
-
-    def _central(self, power: int) -> Decimal:
+    def _higher(self) -> tuple[Decimal, Decimal]:
+        """(m3, m4), in one pass."""
         mean, returns, weights = self.mean, self.track.returns_pct, self.track.weights
-        if not returns:
-            return _ZERO
+        s3 = s4 = _ZERO
         if weights is None:
-            total = _ZERO
             for value in returns:
                 deviation = value - mean
                 square = deviation * deviation
-                total += square * deviation if power == 3 else square * square
-            return total / self.n
-        return sum((w * (r - mean) ** power for w, r in zip(weights, returns, strict=True)), _ZERO)
+                s3 += square * deviation
+                s4 += square * square
+            return (s3 / self.n, s4 / self.n) if returns else (_ZERO, _ZERO)
+        for weight, value in zip(weights, returns, strict=True):
+            deviation = value - mean
+            square = deviation * deviation
+            s3 += weight * square * deviation
+            s4 += weight * square * square
+        return s3, s4
 
     @property
     def skewness(self) -> Decimal | None:

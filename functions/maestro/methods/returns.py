@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Final
 
 from ..journal import ClosedTrade, Rejection, return_pct_on
+from ..precision import ENGINE_CONTEXT
 from . import ReturnBasis, ReturnTransform
 
 _HUNDRED: Final = Decimal(100)
@@ -87,12 +89,22 @@ def log_return_pct(simple_pct: Decimal) -> Decimal | Rejection:
     return _HUNDRED * growth.ln()
 
 
+@functools.lru_cache(maxsize=64)
 def half_life_weights(count: int, half_life: int) -> tuple[Decimal, ...]:
     """w_i proportional to 2^(-i / half_life), i = 0 for the newest, normalised to 1
-    (skfolio's EWMu: lambda = 2^(-1/half_life))."""
+    (skfolio's EWMu: lambda = 2^(-1/half_life)). Kept per (count, half-life): every agent with
+    a full window, and every run, asks for the same ones (computed in ENGINE_CONTEXT, whatever
+    the caller's context)."""
     if count == 0:
         return ()
+    with localcontext(ENGINE_CONTEXT):
+        return _half_life_weights(count, half_life)
+
+
+def _half_life_weights(count: int, half_life: int) -> tuple[Decimal, ...]:
     decay = _TWO ** (Decimal(-1) / half_life)
-    raw = [decay**i for i in range(count)]
-    total = sum(raw, Decimal(0))
-    return tuple(w / total for w in raw)
+    raw = [Decimal(1)]
+    for _ in range(count - 1):  # decay^i by successive products: a power each costs 30 of them
+        raw.append(raw[-1] * decay)
+    scale = 1 / sum(raw, Decimal(0))
+    return tuple([w * scale for w in raw])
