@@ -13,6 +13,7 @@ import random
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -24,6 +25,7 @@ from bench.stats import save, summarize  # noqa: E402
 from maestro.config import MaestroConfig  # noqa: E402
 from maestro.journal import JournalEntry  # noqa: E402
 from maestro.weighting import compute_weights  # noqa: E402
+from tests.unit.golden.weighting import compute_weights as first_version  # noqa: E402
 
 T0 = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)
 
@@ -113,14 +115,50 @@ def hrp_growth() -> list[dict[str, object]]:
     return rows
 
 
+def interleaved(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict[str, float]]:
+    """Each case timed once per round, in turn: the ratios between them are of one machine
+    state (this machine's speed drifts by up to 2x over minutes)."""
+    for case in cases.values():
+        for _ in range(20):
+            case()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, case in cases.items():
+            started = time.perf_counter()
+            case()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: summarize(values) for name, values in samples.items()}
+
+
+def seed_and_options() -> dict[str, object]:
+    """4 agents x 100 trades: the first version (tests/unit/golden, frozen), engine v2 with the
+    defaults (diagnostics left unread, as the CLI's table leaves them), the same with every
+    diagnostic read (what a weights document stores), every option at once, and every option
+    but the log transform."""
+    entries, config = journal(4, 100)
+    every = with_options(config, EVERY_OPTION)
+    simple = with_options(config, {**EVERY_OPTION, "return_transform": "simple"})
+    cases: dict[str, Callable[[], object]] = {
+        "first_version": lambda: first_version(entries, config),
+        "defaults": lambda: compute_weights(entries, config),
+        "defaults_with_diagnostics": lambda: compute_weights(entries, config).to_json_dict(),
+        "every_option": lambda: compute_weights(entries, every),
+        "every_option_but_log": lambda: compute_weights(entries, simple),
+    }
+    timings = interleaved(cases, 300)
+    base = timings["first_version"]["median_ms"]
+    ratios = {name: round(t["median_ms"] / base, 2) for name, t in timings.items()}
+    for name, timing in timings.items():
+        print(f"{name:>26}: {timing['median_ms']:.3f} ms median, {ratios[name]} x first version")
+    ran = compute_weights(entries, every).agents[config.agent_ids[0]].allocator
+    return {"timings": timings, "ratio_to_first_version": ratios, "every_option_ran": ran.value}
+
+
 def main() -> None:
     seed_entries, seed_config = journal(4, 100)
     seed_case = summarize(time_runs(seed_entries, seed_config, 2000))
     print("seed scenario, 4 agents x 100 trades:", seed_case)
-    every_config = with_options(seed_config, EVERY_OPTION)
-    every_case = summarize(time_runs(seed_entries, every_config, 1000))
-    ran = compute_weights(seed_entries, every_config).agents[seed_config.agent_ids[0]].allocator
-    print(f"every option at once, 4 x 100: {every_case} (allocator that ran: {ran})")
+    side_by_side = seed_and_options()
     hrp = hrp_growth()
 
     sweep = []
@@ -176,7 +214,7 @@ def main() -> None:
                 "cpus": 2,
             },
             "seed_scenario_4x100": seed_case,
-            "every_option_4x100": {**every_case, "options": EVERY_OPTION},
+            "side_by_side_4x100": {**side_by_side, "every_option": EVERY_OPTION},
             "hrp_growth": hrp,
             "sweep": sweep,
             "linear_fit": fit,

@@ -104,8 +104,9 @@ class AgentResult:
     def diagnostics(self) -> AgentDiagnostics:
         return self.diagnosis()
 
-    def to_json_dict(self) -> dict[str, Any]:
-        return {
+    def to_json_dict(self, diagnostics: bool = True) -> dict[str, Any]:
+        """Without `diagnostics`, they are left out (and never worked out)."""
+        payload = {
             "sharpe": decimal_to_str(self.sharpe),
             "mean_return": decimal_to_str(self.mean_return_pct),
             "std_return": decimal_to_str(self.std_return_pct),
@@ -118,9 +119,12 @@ class AgentResult:
             "score": decimal_to_str(self.score),
             "score_method": self.score_method.value,
             "allocator": self.allocator.value,
-            "diagnostics": self.diagnostics.to_json_dict(),
+            "diagnostics": self.diagnostics.to_json_dict() if diagnostics else None,
             "fallbacks": [fallback.value for fallback in self.fallbacks],
         }
+        if not diagnostics:
+            del payload["diagnostics"]
+        return payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +138,15 @@ class WeightsResult:
     warnings: tuple[str, ...] = ()
     exposure: Decimal | None = None  # with a target_volatility: how much capital to put to work
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_json_dict(self, diagnostics: bool = True) -> dict[str, Any]:
         """{"weights": {agent: "decimal"}, "agents": {agent: {...}}, "config": {...},
-        "warnings": [...]}; every decimal a string, so nothing is lost."""
+        "warnings": [...]}; every decimal a string, so nothing is lost. Without `diagnostics`,
+        the agents' diagnostics are left out (and never worked out)."""
         payload = {
             "weights": {agent: decimal_to_str(weight) for agent, weight in self.weights.items()},
-            "agents": {agent: detail.to_json_dict() for agent, detail in self.agents.items()},
+            "agents": {
+                agent: detail.to_json_dict(diagnostics) for agent, detail in self.agents.items()
+            },
             "config": self.config.to_json_dict(),
             "warnings": list(self.warnings),
         }
@@ -148,7 +155,7 @@ class WeightsResult:
         return payload
 
     def render_table(self) -> str:
-        return render_weights_table(self.to_json_dict())
+        return render_weights_table(self.to_json_dict(diagnostics=False))
 
 
 def render_weights_table(payload: Mapping[str, Any]) -> str:

@@ -412,3 +412,24 @@ def test_work_kept_from_an_earlier_run_changes_nothing(
     assert reused.to_json_dict() == run_engine(changed, config_)[0].to_json_dict()
     again = run_engine(selected, config_, work)[0]
     assert again.to_json_dict() == run_engine(selected, config_)[0].to_json_dict()
+
+
+def test_diagnostics_are_worked_out_only_when_read() -> None:
+    """The table (the CLI's default) never reads them; the JSON form (a weights document) does,
+    and gets the same as a result whose diagnostics were read first."""
+    import dataclasses
+
+    entries = with_returns("A", A_RETURNS) + with_returns("B", ["1", "2", "3"], 100)
+    result = compute_weights(entries, config())
+
+    def unread() -> Any:
+        raise AssertionError("diagnostics worked out")
+
+    agents = {a: dataclasses.replace(r, diagnosis=unread) for a, r in result.agents.items()}
+    untouched = dataclasses.replace(result, agents=agents)
+    assert untouched.render_table() == result.render_table()
+    with pytest.raises(AssertionError, match="diagnostics worked out"):
+        untouched.to_json_dict()
+    read_first = compute_weights(entries, config())
+    assert read_first.agents["A"].diagnostics.n == len(A_RETURNS) == 8
+    assert read_first.to_json_dict() == result.to_json_dict()
