@@ -7,9 +7,11 @@ line on stderr naming the problem; never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -47,18 +49,34 @@ def load_config_file(path: Path | None) -> MaestroConfig:
     return MaestroConfig.from_mapping(raw)
 
 
+@contextlib.contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Loading a journal allocates a few objects per row (dicts, tuples, Decimals), none of them
+    in a reference cycle: reference counting frees them all. The cyclic collector would walk
+    every live one again and again as they pile up, and find nothing (a third of the whole
+    process at 200 agents x 1000 trades: docs/performance.md)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        config = load_config_file(args.config)
-        entries = load_journal_file(args.journal)
-    except ConfigError as error:
-        print(f"maestro: invalid config: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except JournalFileError as error:
-        print(f"maestro: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    result = compute_weights(entries, config)
+    with without_cycle_collection():
+        try:
+            config = load_config_file(args.config)
+            entries = load_journal_file(args.journal)
+        except ConfigError as error:
+            print(f"maestro: invalid config: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except JournalFileError as error:
+            print(f"maestro: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        result = compute_weights(entries, config)
     if args.json:
         print(json.dumps(result.to_json_dict(), indent=2))
     else:

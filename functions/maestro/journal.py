@@ -274,15 +274,20 @@ def select_agent_trades(
     candidates: dict[str, list[tuple[tuple[int, Any, str], JournalEntry]]] = {
         agent_id: [] for agent_id in agent_ids
     }
-    for entry in entries:
-        agent_id = entry.data.get("agent_id")
-        if not isinstance(agent_id, str) or agent_id not in candidates:
+    for entry in entries:  # every document of a journal file: flat on purpose
+        data = entry.data
+        agent_id = data.get("agent_id")
+        ranked = candidates.get(agent_id) if type(agent_id) is str else None
+        if ranked is None:
             continue
-        closed_at = entry.data.get("closed_at")
+        closed_at = data.get("closed_at")
         if closed_at is None:
             continue
-        rank, moment = closed_at_order(closed_at)
-        candidates[agent_id].append(((rank, moment, entry.trade_id), entry))
+        if type(closed_at) is dt.datetime and closed_at.tzinfo is _UTC:  # closed_at_order's
+            ranked.append(((TIMESTAMP_RANK, closed_at, entry.trade_id), entry))  # common case
+        else:
+            rank, moment = closed_at_order(closed_at)
+            ranked.append(((rank, moment, entry.trade_id), entry))
     # Only the selected entries are parsed: the ordering needs closed_at alone.
     selected: dict[str, tuple[ClosedTrade, ...]] = {}
     with localcontext(ENGINE_CONTEXT):

@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from .journal import JournalEntry
 
@@ -88,12 +88,22 @@ def _entries_from_csv(path: Path, text: str) -> list[JournalEntry]:
 
 def _entry(row: dict[str, Any], index: int) -> JournalEntry:
     """The row as a journal entry; the row is this module's own (fresh from the parser), so its
-    closed_at is parsed in place."""
+    closed_at is parsed in place. Once per row of a file: flat on purpose."""
     trade_id = row.get("trade_id")
     if trade_id is None:
         trade_id = row.get("id")
-    row["closed_at"] = parse_closed_at(row.get("closed_at"))
-    return JournalEntry(trade_id if isinstance(trade_id, str) else f"#{index}", row)
+    closed_at = row.get("closed_at")
+    if type(closed_at) is str:
+        try:  # parse_closed_at's common case: an ISO-8601 text with its offset
+            moment = _from_iso(closed_at)
+            row["closed_at"] = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        except ValueError:
+            row["closed_at"] = parse_closed_at(closed_at)
+    return _new_entry(JournalEntry, (trade_id if type(trade_id) is str else f"#{index}", row))
+
+
+_from_iso: Final = dt.datetime.fromisoformat
+_new_entry: Final = tuple.__new__  # skips NamedTuple's Python-level constructor
 
 
 def _describe(error: BaseException) -> str:
