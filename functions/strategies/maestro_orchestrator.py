@@ -4,7 +4,9 @@
     orchestrator = MaestroOrchestrator(config={"lookback_trades": 50})
     weights = orchestrator.calculate_agent_weights(user_id)     # Dict[str, Decimal]
     signal = orchestrator.evaluate(market_data, account_snapshot)
-    signal.metadata["weights"]
+    signal.metadata["weights"]     # and "allocations" (cents) given an equity, "exposure" with
+                                   # a target_volatility (the allocations then add up to
+                                   # equity x exposure)
 
 It reads the journal through an injected Firestore client (the real one by default) with the same
 per-agent queries as the Cloud Functions, and runs the same engine. It does not write the
@@ -14,7 +16,7 @@ weights document: that is the functions' job.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from maestro import firestore_io
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
     from maestro.result import WeightsResult
+
+
+_CENT = Decimal("0.01")
 
 
 class MaestroOrchestrator(BaseStrategy):
@@ -71,15 +76,21 @@ class MaestroOrchestrator(BaseStrategy):
         if not isinstance(user_id, str) or not user_id:
             raise ValueError("account_snapshot['user_id']: must be a non-empty string")
         weights = self.calculate_agent_weights(user_id)
+        assert self.last_result is not None
+        exposure = self.last_result.exposure
         metadata: dict[str, Any] = {"weights": weights}
+        if exposure is not None:
+            metadata["exposure"] = exposure
         equity = account_snapshot.get("equity")
         if equity is not None:
             try:
-                total = Decimal(str(equity)).quantize(Decimal("0.01"))
+                total = Decimal(str(equity)).quantize(_CENT)
             except InvalidOperation:
                 raise ValueError("account_snapshot['equity']: must be a decimal amount") from None
+            # With a target_volatility, the capital put to work is equity x exposure.
+            if exposure is not None:
+                total = (total * exposure).quantize(_CENT, rounding=ROUND_DOWN)
             metadata["allocations"] = allocate_capital(total, weights)
-        assert self.last_result is not None
         metadata["warnings"] = list(self.last_result.warnings)
         top = max(weights, key=lambda agent: (weights[agent], agent))
         return TradingSignal(

@@ -43,7 +43,20 @@ def test_the_seeds_usage_works_as_written(suite: Suite) -> None:
     allocations = signal.metadata["allocations"]
     assert sum(allocations.values()) == Decimal("25000.00")
     assert allocations["WhaleFlowAgent"] == Decimal("25000.00") * weights["WhaleFlowAgent"]
+    assert "exposure" not in signal.metadata
     orchestrator.shutdown()
+
+    # Engine v2's options go through the same config; with a volatility target the capital put
+    # to work is equity x exposure (one day of record: no variance, so max_exposure).
+    options = {"lookback_trades": 50, "score": "sortino", "target_volatility": "0.1"}
+    targeted = MaestroOrchestrator(config={**options, "max_exposure": "0.5"}, db=suite.db)
+    signal = targeted.evaluate({}, {"user_id": uid, "equity": "25000.00"})
+    offline = suite.offline_weights(
+        uid, MaestroConfig.from_mapping({**options, "max_exposure": "0.5"})
+    )
+    assert {a: str(w) for a, w in signal.metadata["weights"].items()} == offline
+    assert signal.metadata["exposure"] == Decimal("0.5")
+    assert sum(signal.metadata["allocations"].values()) == Decimal("12500.00")
 
 
 def test_the_orchestrator_refuses_bad_input(suite: Suite) -> None:
