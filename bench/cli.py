@@ -29,10 +29,11 @@ SPLIT = """
 import json, sys, time
 started = time.perf_counter()
 from pathlib import Path
-from maestro.cli import load_config_file
+from maestro.cli import load_config_file, without_cycle_collection
 from maestro.journal import select_agent_trades
 from maestro.journal_file import load_journal_file
 from maestro.weighting import weights_from_trades
+without_cycle_collection().__enter__()  # as the CLI runs (the output too, here)
 marks = [time.perf_counter()]
 config = load_config_file(Path(sys.argv[2]))
 entries = load_journal_file(Path(sys.argv[1]))

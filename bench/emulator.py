@@ -727,7 +727,7 @@ def main() -> None:
         results[name] = SECTIONS[name](suite)
         shown = {k: v for k, v in results[name].items() if k not in ("samples_ms", "runs")}
         print(f"{name}:", json.dumps(shown, default=str))
-    print("wrote", save("emulator", results))
+        print("wrote", save("emulator", results))  # after each section: a later one may fail
 
 
 if __name__ == "__main__":

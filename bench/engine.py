@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bench.stats import save, summarize  # noqa: E402
 from maestro.config import MaestroConfig  # noqa: E402
 from maestro.journal import JournalEntry  # noqa: E402
+from maestro.methods.returns import log_return_pct  # noqa: E402
 from maestro.weighting import compute_weights  # noqa: E402
 from tests.unit.golden.weighting import compute_weights as first_version  # noqa: E402
 
@@ -142,14 +143,20 @@ def seed_and_options() -> dict[str, object]:
         "first_version": lambda: first_version(entries, config),
         "defaults": lambda: compute_weights(entries, config),
         "defaults_with_diagnostics": lambda: compute_weights(entries, config).to_json_dict(),
+        # the logarithms kept from the run before (returns.LOG_RETURNS_KEPT), as a warm
+        # instance has them for a window's trades; then none kept, as in a fresh process
         "every_option": lambda: compute_weights(entries, every),
+        "every_option_no_kept_logarithm": lambda: (
+            log_return_pct.cache_clear(),
+            compute_weights(entries, every),
+        ),
         "every_option_but_log": lambda: compute_weights(entries, simple),
     }
     timings = interleaved(cases, 300)
     base = timings["first_version"]["median_ms"]
     ratios = {name: round(t["median_ms"] / base, 2) for name, t in timings.items()}
     for name, timing in timings.items():
-        print(f"{name:>26}: {timing['median_ms']:.3f} ms median, {ratios[name]} x first version")
+        print(f"{name:>30}: {timing['median_ms']:.3f} ms median, {ratios[name]} x first version")
     ran = compute_weights(entries, every).agents[config.agent_ids[0]].allocator
     return {"timings": timings, "ratio_to_first_version": ratios, "every_option_ran": ran.value}
 
