@@ -1,4 +1,6 @@
-"""Offline CLI: `python -m maestro weights --journal FILE [--config FILE] [--json]`.
+"""Offline CLI: `python -m maestro weights --journal FILE [--config FILE] [--json]`, and
+`python -m maestro evaluate --journal FILE --policies FILE [--json] [--rebalance-days N]
+[--start DATE] [--return-basis notional|allocated] [--risk-free-rate R]` (evaluation/).
 
 Bad input (unreadable file, malformed JSON or CSV, invalid config) exits with status 2 and one
 line on stderr naming the problem; never a traceback.
@@ -8,15 +10,21 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import gc
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
 
-from .config import ConfigError, MaestroConfig
+from .config import ConfigError, MaestroConfig, parse_decimal_option
+from .evaluation import report
+from .evaluation.policies import PolicyError, parse_policies
+from .evaluation.walk_forward import EvaluationError, evaluate
 from .journal_file import JournalFileError, load_journal_file
+from .methods import ReturnBasis
 from .weighting import compute_weights
 
 EXIT_BAD_INPUT = 2
@@ -34,7 +42,37 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--journal", required=True, type=Path, help="JSON array or CSV of trades")
     weights.add_argument("--config", type=Path, help="JSON object of config options")
     weights.add_argument("--json", action="store_true", help="print the result as JSON")
+    evaluate = commands.add_parser(
+        "evaluate", help="replay allocation policies walk-forward on a trade journal file"
+    )
+    evaluate.add_argument("--journal", required=True, type=Path, help="JSON array or CSV")
+    evaluate.add_argument(
+        "--policies", required=True, type=Path, help="JSON object of named engine configs"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print every figure as JSON")
+    evaluate.add_argument("--rebalance-days", type=int, default=1, metavar="N")
+    evaluate.add_argument("--start", type=_date, metavar="DATE", help="first scored date")
+    evaluate.add_argument(
+        "--return-basis", choices=[basis.value for basis in ReturnBasis], default="notional"
+    )
+    evaluate.add_argument("--risk-free-rate", type=_rate, default=Decimal("0.04"), metavar="R")
     return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _rate(text: str) -> Decimal:
+    try:
+        rate = parse_decimal_option("risk-free-rate", text)
+        MaestroConfig(risk_free_rate=rate)  # the engine's own bounds
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(error.problem) from None
+    return rate
 
 
 def load_config_file(path: Path | None) -> MaestroConfig:
@@ -66,6 +104,8 @@ def without_cycle_collection() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "evaluate":
+        return _evaluate(args)
     with without_cycle_collection():
         try:
             config = load_config_file(args.config)
@@ -82,3 +122,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(result.render_table())
     return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    basis = ReturnBasis(args.return_basis)
+    try:
+        with without_cycle_collection():
+            policies = parse_policies(_json_file(args.policies, "policies"))
+            entries = load_journal_file(args.journal)
+            evaluation = evaluate(
+                entries,
+                policies,
+                every_days=args.rebalance_days,
+                start=args.start,
+                basis=basis,
+                risk_free_rate=args.risk_free_rate,
+            )
+    except (PolicyError, EvaluationError, JournalFileError) as error:
+        print(f"maestro: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report.to_json_dict(evaluation, basis, args.risk_free_rate), indent=2))
+    else:
+        print(report.render_table(evaluation, basis, args.risk_free_rate))
+    return 0
+
+
+def _json_file(path: Path, name: str) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PolicyError(f"{name} {path}: cannot read: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PolicyError(f"{name} {path}: malformed JSON: {error}") from None

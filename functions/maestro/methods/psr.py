@@ -29,15 +29,17 @@ def _root_term(sharpe: Decimal, stats: Moments) -> Decimal | None:
     return 1 - skewness * sharpe + (kurtosis - 1) / _FOUR * sharpe * sharpe
 
 
-def probabilistic_sharpe(sharpe: Decimal, stats: Moments) -> Decimal | None:
-    """PSR against SR* = 0, or None: fewer than 3 trades, or a non-positive term under the
-    root."""
+def probabilistic_sharpe(
+    sharpe: Decimal, stats: Moments, against: Decimal = _ZERO
+) -> Decimal | None:
+    """PSR against SR* = `against` (0 for the engine; the deflated Sharpe ratio passes its
+    expected maximum), or None: fewer than 3 trades, or a non-positive term under the root."""
     if stats.n < MIN_TRADES:
         return None
     term = _root_term(sharpe, stats)
     if term is None or term <= 0:
         return None
-    return normal_cdf(sharpe * (stats.n_eff - 1).sqrt() / term.sqrt())
+    return normal_cdf((sharpe - against) * (stats.n_eff - 1).sqrt() / term.sqrt())
 
 
 def minimum_track_record(sharpe: Decimal, stats: Moments, z: Decimal) -> Decimal | None:

@@ -56,7 +56,7 @@ def trade_track(
         # The default, on every run: each trade's return was computed once, when it was built.
         outcomes = [trade.notional_return for trade in trades]
     else:
-        outcomes = [_outcome(trade, transform, basis) for trade in trades]
+        outcomes = [trade_return(trade, transform, basis) for trade in trades]
     positions = [p for p, outcome in enumerate(outcomes) if type(outcome) is Decimal]
     rejected: dict[Rejection, int] = {}
     if len(positions) < len(outcomes):
@@ -69,9 +69,10 @@ def trade_track(
     return TradeTrack(returns, weights, rejected, days, tuple(positions))  # type: ignore[arg-type]
 
 
-def _outcome(
+def trade_return(
     trade: ClosedTrade, transform: ReturnTransform, basis: ReturnBasis
 ) -> Decimal | Rejection:
+    """One trade's return (percent) on a basis, simple or log, or why it has none."""
     if basis is ReturnBasis.NOTIONAL:
         outcome = trade.notional_return
     else:
