@@ -46,10 +46,9 @@ def trade(agent: str, day: int, pnl: str, minute: int = 0) -> JournalEntry:
 
 
 # A: 2 %, 1 %, -1 % on days 0, 1, 2; B: -1 %, 3 %, 2 %.
-JOURNAL = [trade("A", 0, "2"), trade("A", 1, "1"), trade("A", 2, "-1")] + [
-    trade("B", 0, "-1"),
-    trade("B", 1, "3"),
-    trade("B", 2, "2"),
+JOURNAL = [
+    *(trade("A", day, pnl) for day, pnl in enumerate(["2", "1", "-1"])),
+    *(trade("B", day, pnl) for day, pnl in enumerate(["-1", "3", "2"])),
 ]
 
 
