@@ -14,10 +14,12 @@ import datetime as dt
 import gc
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
+
+from tqdm import tqdm
 
 from .config import ConfigError, MaestroConfig, parse_decimal_option
 from .evaluation import report
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--policies", required=True, type=Path, help="JSON object of named engine configs"
     )
     evaluate.add_argument("--json", action="store_true", help="print every figure as JSON")
+    evaluate.add_argument("--plots", type=Path, metavar="DIR", help="write PNG plots there")
     evaluate.add_argument("--rebalance-days", type=int, default=1, metavar="N")
     evaluate.add_argument("--start", type=_date, metavar="DATE", help="first scored date")
     evaluate.add_argument(
@@ -127,9 +130,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     basis = ReturnBasis(args.return_basis)
     try:
-        with without_cycle_collection():
+        with without_cycle_collection(), contextlib.ExitStack() as bars:
             policies = parse_policies(_json_file(args.policies, "policies"))
             entries = load_journal_file(args.journal)
+
+            def progress(total: int) -> Callable[[int], object]:
+                # Shown on stderr once the replay has run for a second.
+                bar = bars.enter_context(
+                    tqdm(total=total, desc="replay", unit="day", delay=1, file=sys.stderr)
+                )
+                return bar.update
+
             evaluation = evaluate(
                 entries,
                 policies,
@@ -137,10 +148,20 @@ def _evaluate(args: argparse.Namespace) -> int:
                 start=args.start,
                 basis=basis,
                 risk_free_rate=args.risk_free_rate,
+                progress=progress,
             )
     except (PolicyError, EvaluationError, JournalFileError) as error:
         print(f"maestro: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.plots is not None:
+        from .evaluation.plots import write_plots
+
+        try:
+            written = write_plots(evaluation, args.plots)
+        except OSError as error:
+            print(f"maestro: plots {args.plots}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"maestro: {len(written)} plots in {args.plots}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.to_json_dict(evaluation, basis, args.risk_free_rate), indent=2))
     else:

@@ -13,7 +13,7 @@ while it does not change, so the engine reuses that agent's work (weighting.run_
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final, Protocol
@@ -56,12 +56,19 @@ def rebalance_indexes(calendar: Calendar, every_days: int) -> range:
 
 
 def replay(
-    calendar: Calendar, policies: Sequence[Policy], every_days: int, targets: Targets
+    calendar: Calendar,
+    policies: Sequence[Policy],
+    every_days: int,
+    targets: Targets,
+    progress: Callable[[int], object] | None = None,
 ) -> dict[str, PolicyReplay]:
-    """Every policy through the calendar; `targets` is asked for increasing dates."""
+    """Every policy through the calendar; `targets` is asked for increasing dates;
+    `progress(1)` after each rebalance date (a progress bar's update)."""
     indexes = rebalance_indexes(calendar, every_days)
     rebalances: dict[str, list[Rebalance]] = {policy.name: [] for policy in policies}
     for index in indexes:
+        if progress is not None:
+            progress(1)
         for policy in policies:
             done = rebalances[policy.name]
             before = done[-1].held if done else None

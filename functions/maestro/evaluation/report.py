@@ -96,8 +96,8 @@ def render_table(evaluation: Evaluation, basis: ReturnBasis, risk_free_rate: Dec
     }
     width = max(len("Policy"), *(len(label) for label in labels.values()))
     header = (
-        f"{'Policy':<{width}}  {'Total':>8}  {'Annual':>8}  {'Sharpe':>7}  {'Sortino':>7}"
-        f"  {'MaxDD':>7}  {'Calmar':>7}  {'Turnover':>8}  {'Eff. N':>6}  {'PSR':>6}"
+        f"{'Policy':<{width}}  {'Total':>9}  {'Annual':>10}  {'Sharpe':>8}  {'Sortino':>9}"
+        f"  {'MaxDD':>8}  {'Calmar':>9}  {'Turnover':>8}  {'Eff. N':>6}  {'PSR':>5}"
     )
     rule = "-" * len(header)
     lines = [
@@ -111,10 +111,10 @@ def render_table(evaluation: Evaluation, basis: ReturnBasis, risk_free_rate: Dec
     for name in names:
         f = evaluation.figures[name]
         lines.append(
-            f"{labels[name]:<{width}}  {_pct(f.total_return):>8}  {_pct(f.annualised_return):>8}"
-            f"  {_num(f.sharpe):>7}  {_num(f.sortino):>7}  {_pct(-f.max_drawdown):>7}"
-            f"  {_num(f.calmar):>7}  {_pct(f.turnover):>8}  {_num(f.effective_agents, 2):>6}"
-            f"  {_num(f.psr, 3):>6}"
+            f"{labels[name]:<{width}}  {_pct(f.total_return):>9}  {_pct(f.annualised_return):>10}"
+            f"  {_num(f.sharpe):>8}  {_num(f.sortino):>9}  {_pct(-f.max_drawdown):>8}"
+            f"  {_num(f.calmar, 2):>9}  {_pct(f.turnover):>8}  {_num(f.effective_agents, 2):>6}"
+            f"  {_num(f.psr, 3):>5}"
         )
     lines += [rule, "* baseline"]
     deflated = evaluation.deflated
@@ -156,8 +156,13 @@ def _weight(value: Decimal) -> str:
 
 
 def _pct(value: Decimal | None) -> str:
-    return "-" if value is None else f"{value * 100:.2f}%"
+    return "-" if value is None else f"{_short(value * 100, 2)}%"
 
 
 def _num(value: Decimal | None, places: int = 4) -> str:
-    return "-" if value is None else f"{value:.{places}f}"
+    return "-" if value is None else _short(value, places)
+
+
+def _short(value: Decimal, places: int) -> str:
+    # An annualised figure over a few days can be astronomic: keep the column readable.
+    return f"{value:.2e}" if abs(value) >= 100_000 else f"{value:.{places}f}"

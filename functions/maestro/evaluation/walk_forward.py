@@ -9,7 +9,7 @@ either way."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -19,7 +19,7 @@ from ..precision import ENGINE_CONTEXT
 from .calendar import Calendar, build_calendar, dated_trades
 from .metrics import Deflated, Figures, deflated_sharpe, figures
 from .policies import Policy
-from .replay import IncrementalTargets, PolicyReplay, Targets, replay
+from .replay import IncrementalTargets, PolicyReplay, Targets, rebalance_indexes, replay
 
 MAX_REBALANCE_DAYS = 365
 
@@ -47,8 +47,11 @@ def evaluate(
     basis: ReturnBasis = ReturnBasis.NOTIONAL,
     risk_free_rate: Decimal = Decimal("0.04"),
     targets: Targets | None = None,
+    progress: Callable[[int], Callable[[int], object]] | None = None,
 ) -> Evaluation:
-    """`targets`: how target weights are worked out (the incremental replay by default)."""
+    """`targets`: how target weights are worked out (the incremental replay by default).
+    `progress(total)`: a progress bar for `total` rebalance dates, which returns its update
+    function."""
     if not 1 <= every_days <= MAX_REBALANCE_DAYS:
         raise EvaluationError(
             f"rebalance-days: must be from 1 to {MAX_REBALANCE_DAYS}, got {every_days}"
@@ -62,8 +65,11 @@ def evaluate(
                 f"journal: no valid closed trade of the configured agents ({', '.join(agents)})"
             )
         first_scored = _first_scored(calendar, start)
+        update = None
+        if progress is not None:
+            update = progress(len(rebalance_indexes(calendar, every_days)))
         replays = replay(
-            calendar, policies, every_days, targets or IncrementalTargets(calendar, trades)
+            calendar, policies, every_days, targets or IncrementalTargets(calendar, trades), update
         )
         results = {
             name: figures(run, first_scored, every_days, risk_free_rate)

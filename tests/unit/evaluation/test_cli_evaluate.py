@@ -97,3 +97,14 @@ def test_bad_input_exits_2_with_one_line(
     )
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_plots_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(evaluate_args(*SCORED, "--plots", str(tmp_path / "plots")), capsys)
+    assert status == 0
+    written = sorted(path.name for path in (tmp_path / "plots").iterdir())
+    policies = json.loads(POLICIES.read_text())
+    expected = {f"weights_{name}.png" for name in [*policies, "equal_weight", "seed_default"]}
+    assert set(written) == {"equity.png", "drawdowns.png", *expected}
+    assert all((tmp_path / "plots" / name).read_bytes().startswith(b"\x89PNG") for name in written)
+    assert err.strip() == f"maestro: {len(written)} plots in {tmp_path / 'plots'}"
