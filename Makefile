@@ -10,10 +10,10 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup lint unit emulator-test test demo demo-offline serve bench bench-scale stress clean
+.PHONY: help setup lint unit emulator-test test demo demo-offline evaluate serve bench bench-scale stress clean
 
 help:
-	@echo "make demo | make test | make serve | make bench | make stress | make setup"
+	@echo "make demo | make test | make evaluate | make serve | make bench | make stress | make setup"
 
 # The Functions emulator requires the virtual environment at functions/venv (that exact name).
 $(VENV_STAMP): functions/requirements.txt requirements-dev.txt
@@ -58,6 +58,11 @@ stress: setup
 	MAESTRO_BURST_CLOSES=1000 MAESTRO_BURST_USERS=50 \
 	  scripts/emulators exec "$(PY) -m pytest tests/emulator/test_burst.py -q -s"
 
+# Walk-forward evaluation of examples/policies.json on the sample journal (README).
+evaluate: $(VENV_STAMP)
+	cd functions && venv/bin/python -m maestro evaluate --journal ../examples/sample_journal.json \
+	  --policies ../examples/policies.json --start 2026-09-02 --plots ../docs/images/evaluate
+
 # Benchmarks (not part of make test): results in bench/results/, plots in docs/images/,
 # figures discussed in docs/performance.md.
 BENCH_STAMP := $(VENV)/.bench-installed
@@ -69,6 +74,7 @@ bench: setup $(BENCH_STAMP)
 	$(PY) bench/engine.py
 	$(PY) bench/cli.py
 	$(PY) bench/cold_start.py
+	$(PY) bench/evaluate.py
 	ln -sfn ../../functions/venv bench/baseline/venv
 	MAESTRO_FIREBASE_CONFIG=firebase.bench.json scripts/emulators exec "$(PY) bench/emulator.py"
 	$(PY) bench/plots.py

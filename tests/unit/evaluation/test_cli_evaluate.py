@@ -108,3 +108,10 @@ def test_plots_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert set(written) == {"equity.png", "drawdowns.png", *expected}
     assert all((tmp_path / "plots" / name).read_bytes().startswith(b"\x89PNG") for name in written)
     assert err.strip() == f"maestro: {len(written)} plots in {tmp_path / 'plots'}"
+
+
+def test_the_readme_shows_what_make_evaluate_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("`make evaluate` prints")[1].split("```\n")[1]
+    status, out, _ = run(evaluate_args(*SCORED), capsys)
+    assert status == 0 and out == shown

@@ -21,6 +21,7 @@ from maestro.evaluation.metrics import expected_max_sharpe
 from maestro.evaluation.policies import Policy, PolicyError, parse_policies
 from maestro.evaluation.walk_forward import EvaluationError, evaluate
 from maestro.journal import JournalEntry
+from maestro.methods import ReturnBasis
 from maestro.methods.moments import moments
 from maestro.methods.psr import probabilistic_sharpe
 from maestro.methods.returns import TradeTrack
@@ -278,3 +279,18 @@ def test_the_incremental_replay_equals_recomputing_from_the_journal(
     for name in incremental.replays:
         assert incremental.replays[name].rebalances == scratch.replays[name].rebalances
         assert incremental.figures[name] == scratch.figures[name]
+
+
+def test_returns_on_the_allocated_basis() -> None:
+    """With --return-basis allocated, the calendar's returns are pnl / allocated_capital x 100:
+    here 2 on 200 (1 %) where the notional gives 2 %; a trade without allocated_capital is not
+    valid on that basis and adds nothing."""
+    entries = [
+        JournalEntry(e.trade_id, {**e.data, "allocated_capital": "200"}) for e in JOURNAL[:5]
+    ] + [JOURNAL[5]]
+    policies = parse_policies({"p": {"agent_ids": ["A", "B"]}})
+    allocated = evaluate(entries, policies, basis=ReturnBasis.ALLOCATED, risk_free_rate=D(0))
+    assert allocated.calendar.returns_pct["A"] == (D(1), D("0.5"), D("-0.5"))
+    assert allocated.calendar.returns_pct["B"] == (D("-0.5"), D("1.5"), D(0))  # B-2: no capital
+    # equal weight: R1 = (0.5 x 0.5 + 0.5 x 1.5) / 100, R2 = (0.5 x -0.5 + 0) / 100
+    assert allocated.figures["equal_weight"].daily_series == (D("0.01"), D("-0.0025"))
