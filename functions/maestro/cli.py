@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with without_cycle_collection():
         try:
             config = load_config_file(args.config)
-            entries = load_journal_file(args.journal)
+            entries = load_journal_file(args.journal, config.return_basis)
         except ConfigError as error:
             print(f"maestro: invalid config: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -132,7 +132,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     try:
         with without_cycle_collection(), contextlib.ExitStack() as bars:
             policies = parse_policies(_json_file(args.policies, "policies"))
-            entries = load_journal_file(args.journal)
+            entries = load_journal_file(args.journal, basis)
 
             def progress(total: int) -> Callable[[int], object]:
                 # Shown on stderr once the replay has run for a second.

@@ -1,38 +1,76 @@
 """Trade journal files for the offline CLI: a JSON array of trade objects, or a CSV with the
-same columns. Field names and types follow the Firestore schema; closed_at is an ISO-8601 string
-(null, or an empty CSV cell, for an open trade)."""
+same columns. Field names and types follow the Firestore schema; closed_at is an ISO-8601 string,
+or one of the maps a Firestore export writes ({"_seconds", "_nanoseconds"} or {"seconds",
+"nanos"}); null, or an empty CSV cell, for an open trade. A UTF-8 byte order mark is accepted;
+a CSV's delimiter (comma, semicolon or tab) is read from its header, whose cells are trimmed.
+The columns the return basis needs must be there: a missing one is an error that names it, with
+the column it probably is."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
 from .journal import JournalEntry
+from .methods import ReturnBasis
 
-REQUIRED_CSV_COLUMNS = ("agent_id", "closed_at")
+BASE_COLUMNS: Final = ("agent_id", "closed_at", "realized_pnl")
+CAPITAL_COLUMNS: Final = {
+    ReturnBasis.NOTIONAL: ("entry_price", "quantity"),
+    ReturnBasis.ALLOCATED: ("allocated_capital",),
+}
+CSV_DELIMITERS: Final = (",", ";", "\t")
+# Names other tools give these columns (compared lower-case, without separators).
+ALIASES: Final = {
+    "realized_pnl": ("pnl", "profit", "netpnl", "realisedpnl", "profitloss", "pl"),
+    "closed_at": ("closetime", "closedtime", "exittime", "closedate", "closed", "exitdate"),
+    "agent_id": ("agent", "agentname", "strategy", "strategyid", "bot"),
+    "entry_price": ("price", "openprice", "entry", "avgentryprice"),
+    "quantity": ("qty", "size", "shares", "volume", "amount"),
+    "allocated_capital": ("capital", "allocation", "allocated"),
+}
+
+
+def required_columns(basis: ReturnBasis) -> tuple[str, ...]:
+    return (*BASE_COLUMNS, *CAPITAL_COLUMNS[basis])
 
 
 class JournalFileError(ValueError):
     """The file cannot be read as a journal at all (as opposed to a trade being invalid)."""
 
 
-def load_journal_file(path: Path) -> list[JournalEntry]:
+def load_journal_file(path: Path, basis: ReturnBasis = ReturnBasis.NOTIONAL) -> list[JournalEntry]:
+    """The file's trades; JournalFileError when it cannot be read as a journal, or lacks a
+    column that `basis` needs."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark, if any, dropped
     except (OSError, UnicodeDecodeError) as error:
         raise JournalFileError(f"journal {path}: cannot read: {_describe(error)}") from None
     if path.suffix.lower() == ".csv":
-        return _entries_from_csv(path, text)
-    return _entries_from_json(path, text)
+        entries, columns = _entries_from_csv(path, text)
+    else:
+        entries = _entries_from_json(path, text)
+        # A JSON row may leave a field out (that trade is then rejected): the columns are every
+        # row's keys, gathered only when the first row lacks one (the common case costs nothing).
+        columns = set(entries[0].data) if entries else set()
+        if not set(required_columns(basis)) <= columns:
+            columns = {key for entry in entries for key in entry.data}
+    if entries:
+        _check_columns(path, columns, basis)
+    return entries
 
 
 def parse_closed_at(value: object) -> object:
-    """An ISO-8601 string becomes an aware datetime (no offset means UTC); anything else is kept
-    as it is, for the engine to treat as open (None) or to reject (wrong type)."""
+    """An ISO-8601 string becomes an aware datetime (no offset means UTC), and so does a
+    Firestore export's timestamp map; anything else is kept as it is, for the engine to treat
+    as open (None) or to reject (wrong type: a bare number is never guessed at)."""
     if isinstance(value, str):
         try:
             moment = dt.datetime.fromisoformat(value)  # takes "Z" (Python 3.11)
@@ -42,6 +80,24 @@ def parse_closed_at(value: object) -> object:
             except ValueError:
                 return value
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    if isinstance(value, dict):
+        return _exported_timestamp(value)
+    return value
+
+
+def _exported_timestamp(value: dict[str, Any]) -> object:
+    """{"_seconds": s, "_nanoseconds": n} (the Admin SDK's JSON) or {"seconds": s, "nanos": n}
+    (the REST API's and protobuf's): a UTC datetime, to the microsecond. Another map is kept."""
+    for seconds_key, nanos_key in (("_seconds", "_nanoseconds"), ("seconds", "nanos")):
+        if set(value) in ({seconds_key, nanos_key}, {seconds_key}):
+            seconds, nanos = value[seconds_key], value.get(nanos_key, 0)
+            if type(seconds) is not int or type(nanos) is not int or not 0 <= nanos < 10**9:
+                return value
+            try:
+                moment = dt.datetime.fromtimestamp(seconds, dt.UTC)
+            except (OverflowError, OSError, ValueError):
+                return value
+            return moment + dt.timedelta(microseconds=nanos // 1000)
     return value
 
 
@@ -63,15 +119,18 @@ def _entries_from_json(path: Path, text: str) -> list[JournalEntry]:
     return entries
 
 
-def _entries_from_csv(path: Path, text: str) -> list[JournalEntry]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+def _entries_from_csv(path: Path, text: str) -> tuple[list[JournalEntry], set[str]]:
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
+        raise JournalFileError(f"journal {path}: empty CSV file")
+    delimiter = _delimiter(path, first_line)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = reader.fieldnames
         if header is None:
             raise JournalFileError(f"journal {path}: empty CSV file")
-        missing = [column for column in REQUIRED_CSV_COLUMNS if column not in header]
-        if missing:
-            raise JournalFileError(f"journal {path}: CSV lacks column(s) {', '.join(missing)}")
+        reader.fieldnames = [name.strip() for name in header]
+        _check_columns(path, set(reader.fieldnames), None)
         entries = []
         for index, row in enumerate(reader):
             if None in row:
@@ -81,9 +140,56 @@ def _entries_from_csv(path: Path, text: str) -> list[JournalEntry]:
             # A CSV has no null: an empty cell is a missing value.
             fields = {key: (value if value != "" else None) for key, value in row.items()}
             entries.append(_entry(fields, index))
-        return entries
+        return entries, set(reader.fieldnames)
     except csv.Error as error:
         raise JournalFileError(f"journal {path}: malformed CSV: {error}") from None
+
+
+def _delimiter(path: Path, header: str) -> str:
+    """The header's most frequent of comma, semicolon and tab; none of them is an error that
+    names what the header seems to use instead."""
+    counts = {delimiter: header.count(delimiter) for delimiter in CSV_DELIMITERS}
+    delimiter = max(CSV_DELIMITERS, key=lambda d: counts[d])
+    if counts[delimiter]:
+        return delimiter
+    others = [c for c in header if not c.isalnum() and c not in "_ -\"'\r"]
+    seen = f" (it seems to use {max(others, key=others.count)!r})" if others else ""
+    raise JournalFileError(
+        f"journal {path}: the CSV header has no comma, semicolon or tab between columns{seen}"
+    )
+
+
+def _check_columns(path: Path, present: set[str], basis: ReturnBasis | None) -> None:
+    """Every column the basis needs (None: the ones every trade needs, agent_id and
+    closed_at, checked before any row is read) is present, or the error names the missing
+    ones and what they probably are."""
+    needed = ("agent_id", "closed_at") if basis is None else required_columns(basis)
+    missing = [column for column in needed if column not in present]
+    if not missing:
+        return
+    hints = [hint for column in missing if (hint := _near(column, present - set(needed)))]
+    because = "" if basis is None else f" (returns on the {basis.value} basis)"
+    hint_text = f"; did you mean {', '.join(hints)}?" if hints else ""
+    raise JournalFileError(
+        f"journal {path}: lacks column(s) {', '.join(missing)}{because}{hint_text}"
+    )
+
+
+def _near(column: str, present: Iterable[str]) -> str | None:
+    """The present column that is probably `column` under another name, as "'pnl' for
+    realized_pnl"; None when none is close."""
+    wanted = _squashed(column)
+    aliases = {wanted, *ALIASES.get(column, ())}
+    by_squashed = {_squashed(name): name for name in present}
+    for squashed, name in by_squashed.items():
+        if squashed in aliases:
+            return f"{name!r} for {column}"
+    close = difflib.get_close_matches(wanted, list(by_squashed), n=1, cutoff=0.8)
+    return f"{by_squashed[close[0]]!r} for {column}" if close else None
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _entry(row: dict[str, Any], index: int) -> JournalEntry:
@@ -93,7 +199,9 @@ def _entry(row: dict[str, Any], index: int) -> JournalEntry:
     if trade_id is None:
         trade_id = row.get("id")
     closed_at = row.get("closed_at")
-    if type(closed_at) is str:
+    if type(closed_at) is dict:
+        row["closed_at"] = _exported_timestamp(closed_at)
+    elif type(closed_at) is str:
         try:  # parse_closed_at's common case: an ISO-8601 text with its offset
             moment = _from_iso(closed_at)
             row["closed_at"] = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
