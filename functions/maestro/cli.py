@@ -26,6 +26,7 @@ from .evaluation import report
 from .evaluation.policies import PolicyError, parse_policies
 from .evaluation.walk_forward import EvaluationError, evaluate
 from .journal_file import JournalFileError, load_journal_file
+from .load_summary import deduplicated, summarize_load
 from .methods import ReturnBasis
 from .weighting import compute_weights
 
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--journal", required=True, type=Path, help="JSON array or CSV of trades")
     weights.add_argument("--config", type=Path, help="JSON object of config options")
     weights.add_argument("--json", action="store_true", help="print the result as JSON")
+    weights.add_argument(
+        "--quiet", action="store_true", help="no load summary on stderr (--json carries it)"
+    )
     evaluate = commands.add_parser(
         "evaluate", help="replay allocation policies walk-forward on a trade journal file"
     )
@@ -112,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with without_cycle_collection():
         try:
             config = load_config_file(args.config)
-            entries = load_journal_file(args.journal, config.return_basis)
+            entries, duplicates = deduplicated(load_journal_file(args.journal, config.return_basis))
         except ConfigError as error:
             print(f"maestro: invalid config: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -120,10 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"maestro: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
         result = compute_weights(entries, config)
+        summary = summarize_load(entries, duplicates, config.agent_ids)
     if args.json:
-        print(json.dumps(result.to_json_dict(), indent=2))
+        payload = result.to_json_dict()
+        payload["load"] = summary.to_json_dict(result)
+        print(json.dumps(payload, indent=2))
     else:
         print(result.render_table())
+    if not args.quiet:
+        for line in summary.lines(result):
+            print(f"maestro: {line}", file=sys.stderr)
     return 0
 
 

@@ -33,7 +33,7 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_table_on_the_sample_journal(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = run(["weights", "--journal", str(SAMPLE)], capsys)
+    status, out, err = run(["weights", "--journal", str(SAMPLE), "--quiet"], capsys)
     assert status == 0 and err == ""
     assert out.splitlines()[0] == "MAESTRO AGENT WEIGHTS"
     assert "Total            100.00%" in out
@@ -217,3 +217,49 @@ def test_module_entry_point_runs_without_a_traceback(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
     assert completed.stderr.startswith("maestro: journal ")
+
+
+def test_the_load_summary_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(["weights", "--journal", str(SAMPLE)], capsys)
+    assert status == 0
+    assert err.splitlines() == [
+        "maestro: 346 rows read, closes from 2026-09-01 to 2026-09-10",
+        "maestro: WhaleFlowAgent: 134 rows; of the 100 most recent closed, 97 used, 3 rejected"
+        " (non_positive_capital 2, realized_pnl_invalid 1)",
+        "maestro: SentimentAgent: 113 rows; of the 100 most recent closed, 98 used, 2 rejected"
+        " (entry_price_invalid 1, entry_price_missing 1)",
+        "maestro: GammaScalper: 92 rows; of the 92 most recent closed, 90 used, 2 rejected"
+        " (realized_pnl_invalid 2)",
+        "maestro: SectorRotation: 2 rows; of the 1 most recent closed, 1 used, 0 rejected",
+        "maestro: not configured, ignored: 'MomentumAgentV0' (5 rows)",
+    ]
+
+
+def test_duplicates_and_near_misses_are_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        {"trade_id": "t1", "agent_id": "A", "closed_at": "2026-11-02T14:30:00Z",
+         "realized_pnl": "1", "entry_price": "100", "quantity": "1"},
+        {"trade_id": "t2", "agent_id": "A", "closed_at": "2026-11-02T14:31:00Z",
+         "realized_pnl": "3", "entry_price": "100", "quantity": "1"},
+        {"trade_id": "t2", "agent_id": "A", "closed_at": "2026-11-02T14:31:00Z",
+         "realized_pnl": "5", "entry_price": "100", "quantity": "1"},
+        {"trade_id": "t3", "agent_id": "b ", "closed_at": "2026-11-03T09:00:00Z",
+         "realized_pnl": "2", "entry_price": "100", "quantity": "1"},
+    ]  # fmt: skip
+    journal, config = tmp_path / "j.json", tmp_path / "c.json"
+    journal.write_text(json.dumps(rows))
+    config.write_text(json.dumps({"agent_ids": ["A", "B"]}))
+    status, out, err = run(
+        ["weights", "--journal", str(journal), "--config", str(config), "--json"], capsys
+    )
+    assert status == 0
+    assert "maestro: 1 duplicate trade id(s): the later row kept" in err
+    assert "maestro: not configured, ignored: 'b ' (1 rows); did you mean B?" in err
+    payload = json.loads(out)
+    assert payload["agents"]["A"]["trades_used"] == 2  # t2 once, its later row (5 %)
+    assert Decimal(payload["agents"]["A"]["mean_return"]) == 3
+    assert payload["load"]["duplicate_trade_ids"] == 1 and payload["load"]["rows"] == 4
+    assert payload["load"]["not_configured"] == [{"agent_id": "b ", "rows": 1, "did_you_mean": "B"}]
+    assert payload["load"]["agents"]["A"] == {"rows": 2, "used": 2, "rejected": {}}

@@ -1,0 +1,113 @@
+"""What the CLI read from a journal file, said after loading (issue 16: imports are loud): rows
+read and the dates their closes cover, duplicate trade ids (a file may repeat a row; Firestore
+cannot: the later row is kept), per configured agent the trades used and rejected by reason,
+and the agents in the file that are not configured, with the configured one an id probably
+means when they differ only in case or surrounding spaces."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .journal import JournalEntry
+from .result import WeightsResult
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    rows: int
+    duplicates: int
+    first_close: dt.date | None
+    last_close: dt.date | None
+    configured_rows: dict[str, int]  # configured agent -> its rows (open trades included)
+    unconfigured: dict[str, int]  # agent id -> rows
+    probably: dict[str, str]  # an unconfigured id -> the configured id it probably is
+
+    def to_json_dict(self, result: WeightsResult) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "duplicate_trade_ids": self.duplicates,
+            "first_close": None if self.first_close is None else self.first_close.isoformat(),
+            "last_close": None if self.last_close is None else self.last_close.isoformat(),
+            "agents": {
+                agent: {
+                    "rows": self.configured_rows.get(agent, 0),
+                    "used": detail.trades_used,
+                    "rejected": dict(detail.rejection_reasons),
+                }
+                for agent, detail in result.agents.items()
+            },
+            "not_configured": [
+                {"agent_id": agent, "rows": rows, "did_you_mean": self.probably.get(agent)}
+                for agent, rows in self.unconfigured.items()
+            ],
+        }
+
+    def lines(self, result: WeightsResult) -> list[str]:
+        covered = (
+            f", closes from {self.first_close} to {self.last_close}"
+            if self.first_close is not None
+            else ", no close"
+        )
+        lines = [f"{self.rows} rows read{covered}"]
+        if self.duplicates:
+            lines.append(f"{self.duplicates} duplicate trade id(s): the later row kept")
+        for agent, detail in result.agents.items():
+            reasons = ", ".join(f"{r} {n}" for r, n in detail.rejection_reasons.items())
+            rejected = f" ({reasons})" if reasons else ""
+            selected = detail.trades_used + detail.trades_rejected
+            lines.append(
+                f"{agent}: {self.configured_rows.get(agent, 0)} rows; of the {selected} most"
+                f" recent closed, {detail.trades_used} used, {detail.trades_rejected}"
+                f" rejected{rejected}"
+            )
+        for agent, rows in self.unconfigured.items():
+            guess = self.probably.get(agent)
+            hint = f"; did you mean {guess}?" if guess else ""
+            lines.append(f"not configured, ignored: {agent!r} ({rows} rows){hint}")
+        return lines
+
+
+def deduplicated(entries: Sequence[JournalEntry]) -> tuple[list[JournalEntry], int]:
+    """One entry per trade id, the later row's (in the file's order); and how many were
+    dropped."""
+    kept: dict[str, JournalEntry] = {}
+    for entry in entries:
+        kept[entry.trade_id] = entry
+    return list(kept.values()), len(entries) - len(kept)
+
+
+def summarize_load(
+    entries: Sequence[JournalEntry], duplicates: int, agent_ids: Sequence[str]
+) -> LoadSummary:
+    configured = set(agent_ids)
+    by_folded = {agent.strip().casefold(): agent for agent in agent_ids}
+    unconfigured: Counter[str] = Counter()
+    configured_rows: Counter[str] = Counter()
+    days = []
+    for entry in entries:
+        agent = entry.data.get("agent_id")
+        closed_at = entry.data.get("closed_at")
+        if isinstance(closed_at, dt.datetime):
+            days.append(closed_at.date())
+        if agent in configured:
+            configured_rows[str(agent)] += 1
+        else:
+            unconfigured[str(agent)] += 1
+    probably = {
+        agent: by_folded[agent.strip().casefold()]
+        for agent in unconfigured
+        if agent.strip().casefold() in by_folded
+    }
+    return LoadSummary(
+        rows=len(entries) + duplicates,
+        duplicates=duplicates,
+        first_close=min(days, default=None),
+        last_close=max(days, default=None),
+        configured_rows=dict(configured_rows),
+        unconfigured=dict(sorted(unconfigured.items())),
+        probably=probably,
+    )
