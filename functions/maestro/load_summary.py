@@ -10,10 +10,16 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter, methodcaller
+from typing import Any, Final
 
 from .journal import JournalEntry
 from .result import WeightsResult
+
+_TRADE_ID: Final = itemgetter(0)
+_DATA: Final = itemgetter(1)
+_AGENT_ID: Final = methodcaller("get", "agent_id")
+_CLOSED_AT: Final = methodcaller("get", "closed_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,29 +80,25 @@ class LoadSummary:
 def deduplicated(entries: Sequence[JournalEntry]) -> tuple[list[JournalEntry], int]:
     """One entry per trade id, the later row's (in the file's order); and how many were
     dropped."""
-    kept: dict[str, JournalEntry] = {}
-    for entry in entries:
-        kept[entry.trade_id] = entry
+    ids = list(map(_TRADE_ID, entries))
+    if len(set(ids)) == len(ids):  # the common case, in C
+        return list(entries), 0
+    kept = dict(zip(ids, entries, strict=True))
     return list(kept.values()), len(entries) - len(kept)
 
 
 def summarize_load(
     entries: Sequence[JournalEntry], duplicates: int, agent_ids: Sequence[str]
 ) -> LoadSummary:
+    # map, Counter, min and max run in C: the summary adds little to a 200,000-row file.
+    fields = list(map(_DATA, entries))
+    rows_by_agent = Counter(map(_AGENT_ID, fields))
+    closes = [moment for moment in map(_CLOSED_AT, fields) if isinstance(moment, dt.datetime)]
     configured = set(agent_ids)
     by_folded = {agent.strip().casefold(): agent for agent in agent_ids}
-    unconfigured: Counter[str] = Counter()
-    configured_rows: Counter[str] = Counter()
-    days = []
-    for entry in entries:
-        agent = entry.data.get("agent_id")
-        closed_at = entry.data.get("closed_at")
-        if isinstance(closed_at, dt.datetime):
-            days.append(closed_at.date())
-        if agent in configured:
-            configured_rows[str(agent)] += 1
-        else:
-            unconfigured[str(agent)] += 1
+    unconfigured = {
+        str(agent): rows for agent, rows in rows_by_agent.items() if agent not in configured
+    }
     probably = {
         agent: by_folded[agent.strip().casefold()]
         for agent in unconfigured
@@ -105,9 +107,9 @@ def summarize_load(
     return LoadSummary(
         rows=len(entries) + duplicates,
         duplicates=duplicates,
-        first_close=min(days, default=None),
-        last_close=max(days, default=None),
-        configured_rows=dict(configured_rows),
+        first_close=min(closes).date() if closes else None,
+        last_close=max(closes).date() if closes else None,
+        configured_rows={a: rows for a, rows in rows_by_agent.items() if a in configured},
         unconfigured=dict(sorted(unconfigured.items())),
         probably=probably,
     )
