@@ -31,6 +31,7 @@ from .methods import ReturnBasis
 from .weighting import compute_weights
 
 EXIT_BAD_INPUT = 2
+EXIT_DOUBTFUL = 3  # --strict: the journal loaded, with warnings
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--json", action="store_true", help="print the result as JSON")
     weights.add_argument(
         "--quiet", action="store_true", help="no load summary on stderr (--json carries it)"
+    )
+    weights.add_argument(
+        "--strict", action="store_true", help=f"exit {EXIT_DOUBTFUL} on any load warning"
     )
     evaluate = commands.add_parser(
         "evaluate", help="replay allocation policies walk-forward on a trade journal file"
@@ -134,7 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         for line in summary.lines(result):
             print(f"maestro: {line}", file=sys.stderr)
-    return 0
+    warnings = summary.warnings(result)
+    for warning in warnings:  # loud, --quiet or not
+        print(f"maestro: warning: {warning}", file=sys.stderr)
+    return EXIT_DOUBTFUL if warnings and args.strict else 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -50,7 +50,30 @@ class LoadSummary:
                 {"agent_id": agent, "rows": rows, "did_you_mean": self.probably.get(agent)}
                 for agent, rows in self.unconfigured.items()
             ],
+            "warnings": self.warnings(result),
         }
+
+    def warnings(self, result: WeightsResult) -> list[str]:
+        """What makes the journal doubtful: the weights stay the engine's answer, but a
+        pipeline may stop on them (--strict)."""
+        found = []
+        if not any(detail.trades_used for detail in result.agents.values()):
+            found.append("no configured agent has a usable trade: the weights rest on nothing")
+        for agent, detail in result.agents.items():
+            selected = detail.trades_used + detail.trades_rejected
+            if detail.trades_rejected * 2 > selected:
+                found.append(
+                    f"{agent}: {detail.trades_rejected} of its {selected} most recent closed"
+                    " trades rejected (more than half)"
+                )
+        if self.unconfigured:
+            found.append(
+                f"{len(self.unconfigured)} agent id(s) in the file not configured: "
+                + ", ".join(repr(agent) for agent in self.unconfigured)
+            )
+        if self.duplicates:
+            found.append(f"{self.duplicates} duplicate trade id(s) in the file")
+        return found
 
     def lines(self, result: WeightsResult) -> list[str]:
         covered = (

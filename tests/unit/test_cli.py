@@ -34,7 +34,9 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def test_table_on_the_sample_journal(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(["weights", "--journal", str(SAMPLE), "--quiet"], capsys)
-    assert status == 0 and err == ""
+    # --quiet leaves the warnings: the sample has an agent that is not configured
+    assert status == 0
+    assert err == "maestro: warning: 1 agent id(s) in the file not configured: 'MomentumAgentV0'\n"
     assert out.splitlines()[0] == "MAESTRO AGENT WEIGHTS"
     assert "Total            100.00%" in out
 
@@ -232,6 +234,7 @@ def test_the_load_summary_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
         " (realized_pnl_invalid 2)",
         "maestro: SectorRotation: 2 rows; of the 1 most recent closed, 1 used, 0 rejected",
         "maestro: not configured, ignored: 'MomentumAgentV0' (5 rows)",
+        "maestro: warning: 1 agent id(s) in the file not configured: 'MomentumAgentV0'",
     ]
 
 
@@ -263,3 +266,33 @@ def test_duplicates_and_near_misses_are_said(
     assert payload["load"]["duplicate_trade_ids"] == 1 and payload["load"]["rows"] == 4
     assert payload["load"]["not_configured"] == [{"agent_id": "b ", "rows": 1, "did_you_mean": "B"}]
     assert payload["load"]["agents"]["A"] == {"rows": 2, "used": 2, "rejected": {}}
+
+
+def test_warnings_and_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A doubtful journal still gets the engine's answer and exit 0; --strict exits 3."""
+    rows = [
+        {"trade_id": f"t{i}", "agent_id": "A", "closed_at": f"2026-11-02T14:3{i}:00Z",
+         "realized_pnl": pnl, "entry_price": "100", "quantity": "1"}
+        for i, pnl in enumerate(["1", "x", "y", "2", "z"])
+    ]  # fmt: skip
+    journal, config = tmp_path / "j.json", tmp_path / "c.json"
+    journal.write_text(json.dumps(rows))
+    config.write_text(json.dumps({"agent_ids": ["A", "B"]}))
+    args = ["weights", "--journal", str(journal), "--config", str(config), "--quiet"]
+    status, out, err = run(args, capsys)
+    assert status == 0 and "MAESTRO AGENT WEIGHTS" in out
+    assert err.splitlines() == [
+        "maestro: warning: A: 3 of its 5 most recent closed trades rejected (more than half)"
+    ]
+    status, _, _ = run([*args, "--strict"], capsys)
+    assert status == 3
+    status, out, _ = run([*args, "--json"], capsys)
+    assert json.loads(out)["load"]["warnings"] == [
+        "A: 3 of its 5 most recent closed trades rejected (more than half)"
+    ]
+    (tmp_path / "none.json").write_text(json.dumps([{**rows[1], "agent_id": "B"}]))
+    status, _, err = run(
+        ["weights", "--journal", str(tmp_path / "none.json"), "--config", str(config), "--quiet"],
+        capsys,
+    )
+    assert "no configured agent has a usable trade: the weights rest on nothing" in err
