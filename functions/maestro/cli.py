@@ -1,9 +1,11 @@
-"""Offline CLI: `python -m maestro weights --journal FILE [--config FILE] [--json]`, and
-`python -m maestro evaluate --journal FILE --policies FILE [--json] [--rebalance-days N]
-[--start DATE] [--return-basis notional|allocated] [--risk-free-rate R]` (evaluation/).
+"""Offline CLI: `python -m maestro weights --journal FILE [--config FILE] [--json] [--quiet]
+[--strict]`, and `python -m maestro evaluate --journal FILE --policies FILE [--json]
+[--plots DIR] [--rebalance-days N] [--start DATE] [--return-basis notional|allocated]
+[--risk-free-rate R]` (evaluation/).
 
-Bad input (unreadable file, malformed JSON or CSV, invalid config) exits with status 2 and one
-line on stderr naming the problem; never a traceback.
+Bad input (unreadable file, malformed JSON or CSV, a missing column, invalid config) exits
+with status 2 and one line on stderr naming the problem; never a traceback. `weights` says
+what it read on stderr (load_summary.py); with --strict, a load warning exits 3.
 """
 
 from __future__ import annotations
