@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
@@ -48,6 +49,10 @@ class Rejection(StrEnum):
     NON_POSITIVE_ALLOCATED_CAPITAL = "non_positive_allocated_capital"
     # With return_transform log: a loss of the whole capital or more has no logarithm.
     LOSS_EXCEEDS_CAPITAL = "loss_exceeds_capital"
+    # An amount written for people, not as a plain decimal ("1,234.50", "$12", "12%", "(5)"):
+    # never parsed by guess (a thousands separator in one locale is the decimal point in
+    # another).
+    AMOUNT_FORMAT = "amount_format"
 
 
 class JournalEntry(NamedTuple):
@@ -203,16 +208,16 @@ def _closed_trade(entry: JournalEntry, rank: int, moment: dt.datetime | str) -> 
     raw = data.get("realized_pnl")
     pnl: Decimal | Rejection | None = _PNL_MISSING if raw is None else parse_amount(raw)
     if pnl is None:
-        pnl = _PNL_INVALID
+        pnl = _invalid(raw, _PNL_INVALID)
     raw = data.get("entry_price")
     notional: Decimal | Rejection | None = _PRICE_MISSING if raw is None else parse_amount(raw)
     if notional is None:
-        notional = _PRICE_INVALID
+        notional = _invalid(raw, _PRICE_INVALID)
     elif type(notional) is Decimal:
         raw = data.get("quantity")
         quantity = _QUANTITY_MISSING if raw is None else parse_amount(raw)
         if quantity is None:
-            notional = _QUANTITY_INVALID
+            notional = _invalid(raw, _QUANTITY_INVALID)
         elif type(quantity) is Decimal:
             notional = notional * abs(quantity)
             if notional <= 0:
@@ -323,4 +328,18 @@ def _amount(raw: object, missing: Rejection, invalid: Rejection) -> Decimal | Re
     if raw is None:
         return missing
     amount = parse_amount(raw)
-    return invalid if amount is None else amount
+    return _invalid(raw, invalid) if amount is None else amount
+
+
+# Digits with what people write around them: separators, a sign, a currency, a percent sign,
+# accounting parentheses. Anything else (letters, NaN, '') is simply invalid.
+_FORMATTED_NUMBER: Final = re.compile(r"[\s()+\-$€£¥%.,'_]*\d[\d\s()+\-$€£¥%.,'_]*")
+
+
+def _invalid(raw: object, invalid: Rejection) -> Rejection:
+    """Why an amount that is not a plain decimal was refused: AMOUNT_FORMAT when it is a
+    number written for people, the field's own reason otherwise. Off the hot path: only for
+    amounts parse_amount() refused."""
+    if isinstance(raw, str) and _FORMATTED_NUMBER.fullmatch(raw):
+        return Rejection.AMOUNT_FORMAT
+    return invalid

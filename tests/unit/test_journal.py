@@ -234,3 +234,26 @@ def test_a_timestamp_in_another_zone_orders_and_reads_as_utc() -> None:
     entry = JournalEntry("p", {**closed("A", 0, "1").data, "closed_at": T0.astimezone(paris)})
     trade = closed_trade(entry)
     assert trade is not None and trade.closed_at == T0 and trade.closed_at.tzinfo is dt.UTC
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "reason"),
+    [
+        ("realized_pnl", "1,234.50", Rejection.AMOUNT_FORMAT),
+        ("realized_pnl", "$12", Rejection.AMOUNT_FORMAT),
+        ("realized_pnl", "12%", Rejection.AMOUNT_FORMAT),
+        ("realized_pnl", "(5.00)", Rejection.AMOUNT_FORMAT),
+        ("entry_price", "1 234,50", Rejection.AMOUNT_FORMAT),
+        ("quantity", "1_000", Rejection.AMOUNT_FORMAT),
+        ("realized_pnl", "n/a", Rejection.REALIZED_PNL_INVALID),
+        ("realized_pnl", "", Rejection.REALIZED_PNL_INVALID),
+        ("entry_price", "12 EUR", Rejection.ENTRY_PRICE_INVALID),
+    ],
+)
+def test_numbers_written_for_people_are_never_guessed(
+    field: str, raw: str, reason: Rejection
+) -> None:
+    """Issue 16: "1,234.50" is 1234.5 in one locale and 1.2345 in another; such amounts get
+    their own reason, while text that is no number keeps the field's."""
+    data = {"realized_pnl": "1", "entry_price": "100", "quantity": "1", field: raw}
+    assert trade_return_pct(data) is reason
