@@ -88,15 +88,26 @@ def _rate(text: str) -> Decimal:
     return rate
 
 
+class _UnreadableJsonError(ValueError):
+    """A JSON file that cannot be read; the message says why (the caller names the file)."""
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise _UnreadableJsonError(f"cannot read: {error.strerror or error}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _UnreadableJsonError(f"malformed JSON: {error}") from None
+
+
 def load_config_file(path: Path | None) -> MaestroConfig:
     if path is None:
         return MaestroConfig()
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError("config", f"{path}: cannot read: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError("config", f"{path}: malformed JSON: {error}") from None
+        raw = _read_json(path)
+    except _UnreadableJsonError as problem:
+        raise ConfigError("config", f"{path}: {problem}") from None
     return MaestroConfig.from_mapping(raw)
 
 
@@ -150,7 +161,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     basis = ReturnBasis(args.return_basis)
     try:
         with without_cycle_collection(), contextlib.ExitStack() as bars:
-            policies = parse_policies(_json_file(args.policies, "policies"))
+            try:
+                raw_policies = _read_json(args.policies)
+            except _UnreadableJsonError as problem:
+                raise PolicyError(f"policies {args.policies}: {problem}") from None
+            policies = parse_policies(raw_policies)
             entries = load_journal_file(args.journal, basis)
 
             def progress(total: int) -> Callable[[int], object]:
@@ -186,12 +201,3 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         print(report.render_table(evaluation, basis, args.risk_free_rate))
     return 0
-
-
-def _json_file(path: Path, name: str) -> object:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise PolicyError(f"{name} {path}: cannot read: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise PolicyError(f"{name} {path}: malformed JSON: {error}") from None

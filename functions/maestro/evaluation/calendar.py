@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from ..journal import TIMESTAMP_RANK, ClosedTrade, JournalEntry, closed_trade
+from ..journal import TIMESTAMP_RANK, ClosedTrade, JournalEntry, select_agent_trades
 from ..methods import ReturnBasis, ReturnTransform
 from ..methods.returns import trade_return
 
@@ -30,19 +30,15 @@ def dated_trades(
     entries: Iterable[JournalEntry], agent_ids: Sequence[str]
 ) -> dict[str, list[ClosedTrade]]:
     """Each configured agent's closed trades with a timestamp, oldest first (ascending
-    order_key). A closed_at of another type has no date: such trades cannot be replayed and
-    are left out (the weights command still counts them)."""
-    trades: dict[str, list[ClosedTrade]] = {agent: [] for agent in agent_ids}
-    for entry in entries:
-        agent = entry.data.get("agent_id")
-        if type(agent) is not str or agent not in trades:
-            continue
-        trade = closed_trade(entry)
-        if trade is not None and trade.closed_at_rank == TIMESTAMP_RANK:
-            trades[agent].append(trade)
-    for agent_trades in trades.values():
-        agent_trades.sort(key=lambda trade: trade.order_key)
-    return trades
+    order_key): the engine's own selection with no lookback, reversed. A closed_at of another
+    type has no date: such trades cannot be replayed and are left out (the weights command
+    still counts them)."""
+    entries = list(entries)
+    selected = select_agent_trades(entries, agent_ids, max(1, len(entries)))
+    return {
+        agent: [trade for trade in reversed(trades) if trade.closed_at_rank == TIMESTAMP_RANK]
+        for agent, trades in selected.items()
+    }
 
 
 def day_of(trade: ClosedTrade) -> dt.date:

@@ -46,6 +46,7 @@ class Figures:
     psr: Decimal | None
     daily_sharpe: Decimal | None  # not annualised: the deflated Sharpe ratio's trials
     daily_series: tuple[Decimal, ...]  # R over the scoring period
+    equity_curve: tuple[Decimal, ...]  # the equity at the end of each scored date, from 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +61,10 @@ def figures(run: PolicyReplay, start: int, every_days: int, rf_annual: Decimal) 
     series = run.returns[start:]
     n = len(series)
     rf = rf_annual / DAYS_PER_YEAR
-    equity, peak, worst = _ONE, _ONE, _ZERO
+    equity, peak, worst, curve = _ONE, _ONE, _ZERO, []
     for value in series:
         equity *= 1 + value
+        curve.append(equity)
         peak = max(peak, equity)
         worst = max(worst, (peak - equity) / peak)
     annualised = equity ** (Decimal(DAYS_PER_YEAR) / n) - 1 if equity > 0 else -_ONE
@@ -91,6 +93,7 @@ def figures(run: PolicyReplay, start: int, every_days: int, rf_annual: Decimal) 
         psr=psr,
         daily_sharpe=daily_sharpe,
         daily_series=series,
+        equity_curve=tuple(curve),
     )
 
 

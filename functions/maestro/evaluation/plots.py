@@ -28,11 +28,10 @@ def write_plots(evaluation: Evaluation, directory: Path) -> list[Path]:
     equity_figure, equity_axes = plt.subplots(figsize=(10, 5))
     drawdown_figure, drawdown_axes = plt.subplots(figsize=(10, 4))
     for name in names:
-        equity, peak, curve, falls = 1.0, 1.0, [], []
-        for value in evaluation.figures[name].daily_series:
-            equity *= 1 + float(value)
+        curve = [float(equity) for equity in evaluation.figures[name].equity_curve]
+        peak, falls = 1.0, []
+        for equity in curve:
             peak = max(peak, equity)
-            curve.append(equity)
             falls.append(equity / peak - 1)
         style = "--" if evaluation.replays[name].policy.baseline else "-"
         equity_axes.plot(dates, curve, style, label=name)

@@ -13,7 +13,6 @@ from ..precision import DIAGNOSTIC_CONTEXT, OUTPUT_CONTEXT
 from .metrics import Figures
 from .walk_forward import Evaluation
 
-_ONE: Final = Decimal(1)
 EVIDENCE: Final = Decimal("0.95")
 CAVEAT: Final = (
     "A PSR or DSR below 0.95 is not evidence that a policy is better; past journals say "
@@ -38,10 +37,11 @@ def to_json_dict(
     for name in ranking(evaluation):
         run, result = evaluation.replays[name], evaluation.figures[name]
         policy = run.policy
-        daily, equity = [], _ONE
-        for offset, value in enumerate(result.daily_series):
+        daily = []
+        for offset, (value, equity) in enumerate(
+            zip(result.daily_series, result.equity_curve, strict=True)
+        ):
             day = start + offset
-            equity *= 1 + value
             number = run.earning[day]
             held = {} if number is None else run.rebalances[number].held
             daily.append(
