@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT))
 
 from bench.stats import RESULTS, save, summarize  # noqa: E402
-from maestro import decisions, documents, firestore_io, service  # noqa: E402
+from maestro import decisions, documents, firestore_io, handlers, service  # noqa: E402
 from maestro.decisions import Settings  # noqa: E402
 from maestro.events import CallableRequest, TradeEvent, classify_trade_write  # noqa: E402
 from maestro.journal import JournalEntry  # noqa: E402
@@ -303,11 +303,24 @@ def callable_round_trip(suite: Suite) -> dict[str, Any]:
     for label, payload in (("cached", {}), ("forced", {"force": True})):
         samples = []
         for _ in range(100):
+            # a forced call counts against the user's limits (6 a minute): start each afresh
+            suite.db.document(f"{firestore_io.CALL_LIMITS}/{user.uid}").delete()
             started = time.perf_counter()
             status, _ = suite.call(payload, token=user.id_token)
             samples.append((time.perf_counter() - started) * 1000)
             assert status == 200
         results[label] = summarize(samples)
+    # Refused: the user's minute is full (the forced calls above filled it, 6 at most), so each
+    # call reads the limits document and answers resource-exhausted.
+    for _ in range(6):
+        suite.call({"force": True}, token=user.id_token)
+    samples = []
+    for _ in range(100):
+        started = time.perf_counter()
+        status, _ = suite.call({"force": True}, token=user.id_token)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert status == 429
+    results["refused"] = summarize(samples)
     return results
 
 
@@ -450,6 +463,26 @@ def cost_growth(suite: Suite, counter: OperationCounter) -> list[dict[str, Any]]
     return growth
 
 
+def callable_costs(user: Any, counter: OperationCounter) -> dict[str, dict[str, int]]:
+    counter.take()
+    scenarios = {}
+    call_callable({}, user.id_token)
+    scenarios["callable: cached"] = counter.take()
+    call_callable({"force": True}, user.id_token)
+    scenarios["callable: forced"] = counter.take()
+    call_callable({"config": {"lookback_trades": 100}}, user.id_token)
+    scenarios["callable: with a config"] = counter.take()
+    while call_callable({"force": True}, user.id_token)[0] == 200:
+        pass  # until the user's minute is full
+    handlers.forget_instance_memory()
+    counter.take()
+    call_callable({"force": True}, user.id_token)
+    scenarios["callable: refused (limit reached), first on an instance"] = counter.take()
+    call_callable({"force": True}, user.id_token)
+    scenarios["callable: refused again (remembered)"] = counter.take()
+    return scenarios
+
+
 def firestore_cost(suite: Suite) -> dict[str, Any]:
     counter = OperationCounter()
     scenarios: dict[str, dict[str, int]] = {}
@@ -499,12 +532,7 @@ def firestore_cost(suite: Suite) -> dict[str, Any]:
         counter.take()
         run_trigger(suite.project, user.uid, "opened", None, opened.get())
         scenarios["trigger: an open trade written"] = counter.take()
-        call_callable({}, user.id_token)
-        scenarios["callable: cached"] = counter.take()
-        call_callable({"force": True}, user.id_token)
-        scenarios["callable: forced"] = counter.take()
-        call_callable({"config": {"lookback_trades": 100}}, user.id_token)
-        scenarios["callable: with a config"] = counter.take()
+        scenarios.update(callable_costs(user, counter))
 
         growth = cost_growth(suite, counter)
     finally:

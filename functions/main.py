@@ -11,7 +11,7 @@ from firebase_functions import firestore_fn, https_fn, options, params
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
-from maestro import decisions, handlers
+from maestro import call_limits, config, decisions, handlers
 
 # Deploy-time settings (override in functions/.env or at deploy time).
 MEMORY_MB = params.IntParam("MAESTRO_MEMORY_MB", default=256)
@@ -25,6 +25,17 @@ CACHE_TTL_SECONDS = params.IntParam(
 WINDOW_MAX_AGE_SECONDS = params.IntParam(
     "MAESTRO_WINDOW_MAX_AGE_SECONDS", default=decisions.WINDOW_MAX_AGE_SECONDS_DEFAULT
 )
+# What one signed-in user can make Maestro spend (docs/reliability.md, "Denial of wallet"):
+# forced recomputes and config saves through the callable, each a rebuild from the journal, at
+# most this many per user in any minute / hour (0 turns a limit off); and the most journal
+# documents one rebuild may read (agents x lookback_trades; a larger config is refused).
+EXPENSIVE_CALLS_PER_MINUTE = params.IntParam(
+    "MAESTRO_EXPENSIVE_CALLS_PER_MINUTE", default=call_limits.CALLS_PER_MINUTE_DEFAULT
+)
+EXPENSIVE_CALLS_PER_HOUR = params.IntParam(
+    "MAESTRO_EXPENSIVE_CALLS_PER_HOUR", default=call_limits.CALLS_PER_HOUR_DEFAULT
+)
+MAX_RUN_TRADES = params.IntParam("MAESTRO_MAX_RUN_TRADES", default=config.MAX_RUN_TRADES)
 # Read when the function is declared (the SDK takes plain values for these two).
 REGION = os.environ.get("MAESTRO_REGION", "us-central1")
 ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
@@ -45,6 +56,11 @@ def settings() -> decisions.Settings:
     return decisions.Settings(
         window_max_age_seconds=WINDOW_MAX_AGE_SECONDS.value,
         cache_ttl_seconds=CACHE_TTL_SECONDS.value,
+        max_run_trades=MAX_RUN_TRADES.value,
+        expensive_call_limits=(
+            call_limits.Limit(EXPENSIVE_CALLS_PER_MINUTE.value, 60),
+            call_limits.Limit(EXPENSIVE_CALLS_PER_HOUR.value, 3600),
+        ),
     )
 
 

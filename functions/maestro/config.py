@@ -390,20 +390,22 @@ def _check_lookback(lookback: object) -> None:
         )
 
 
-def check_run_size(config: MaestroConfig) -> MaestroConfig:
-    """The config, if a Cloud Functions run can afford it (MAX_RUN_AGENTS, MAX_RUN_TRADES);
-    ConfigError naming the field otherwise."""
+def check_run_size(config: MaestroConfig, max_run_trades: int = MAX_RUN_TRADES) -> MaestroConfig:
+    """The config, if a Cloud Functions run can afford it (MAX_RUN_AGENTS, and at most
+    `max_run_trades` journal documents: the MAESTRO_MAX_RUN_TRADES param); ConfigError naming
+    the field otherwise."""
     agent_count, lookback = len(config.agent_ids), config.lookback_trades
     if agent_count > MAX_RUN_AGENTS:
         raise ConfigError(
             "agent_ids", f"at most {MAX_RUN_AGENTS} agents in the functions, got {agent_count}"
         )
-    if agent_count * lookback > MAX_RUN_TRADES:
+    if agent_count * lookback > max_run_trades:
         raise ConfigError(
             "lookback_trades",
             f"{agent_count} agents (agent_ids) x {lookback} trades is "
-            f"{agent_count * lookback} trades per run, more than the {MAX_RUN_TRADES} a "
-            "run may read: fewer agents or a shorter lookback",
+            f"{agent_count * lookback} trades per run, more than the {max_run_trades} a "
+            "run may read (MAESTRO_MAX_RUN_TRADES): fewer agent_ids or a shorter "
+            "lookback_trades",
         )
     return config
 

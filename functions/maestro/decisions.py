@@ -9,12 +9,15 @@ share one watermark (journal_as_of) and a client can tell exactly what a version
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
 from . import ENGINE_VERSION
+from .call_limits import DEFAULT_LIMITS, Limit
+from .config import MAX_RUN_TRADES
 from .documents import StoredWeights, Unreadable, UserState
 from .events import CallableRequest, ConfigWritten, EventKind, Request, TradeEvent
 from .timestamps import NANOS_PER_SECOND
@@ -30,9 +33,15 @@ MAX_LEDGER_ENTRIES: Final = 100
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """The deploy-time params a run obeys (main.py reads them), and the clock the callable's
+    limits read (injectable: tests move it instead of sleeping)."""
+
     window_max_age_seconds: int = WINDOW_MAX_AGE_SECONDS_DEFAULT
     cache_ttl_seconds: int = CACHE_TTL_SECONDS_DEFAULT
     max_ledger_entries: int = MAX_LEDGER_ENTRIES
+    max_run_trades: int = MAX_RUN_TRADES  # journal documents one rebuild may read
+    expensive_call_limits: tuple[Limit, ...] = DEFAULT_LIMITS
+    clock_ns: Callable[[], int] = time.time_ns
 
 
 class SkipReason(StrEnum):

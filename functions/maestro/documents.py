@@ -1,7 +1,7 @@
 """The stored documents: users/{uid}/maestro/weights, the rolling windows
-(users/{uid}/maestro/windows, spilling into windows_1, ... when large) and
-users/{uid}/maestro/config. Their typed form, encoding and decoding live here, and no other
-module names a stored field.
+(users/{uid}/maestro/windows, spilling into windows_1, ... when large),
+users/{uid}/maestro/config, and the admin-only call limits (maestroLimits/{uid}). Their typed
+form, encoding and decoding live here, and no other module names a stored field.
 
 Each document Maestro writes carries its own format version. A weights document of another
 format (the shape before the ledger has none) or one that does not decode is Unreadable: the
@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from . import ENGINE_VERSION
-from .config import FIELD_NAMES, ConfigError, MaestroConfig, check_run_size
+from .config import FIELD_NAMES, MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
 from .events import CallableRequest, Request, TradeEvent
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
@@ -83,15 +83,18 @@ class EffectiveConfig:
     source: str  # "saved" | "defaults" | "defaults (saved config invalid: <field>: <problem>)"
 
 
-def resolve_config(stored: Mapping[str, Any] | None) -> EffectiveConfig:
+def resolve_config(
+    stored: Mapping[str, Any] | None, max_run_trades: int = MAX_RUN_TRADES
+) -> EffectiveConfig:
     """The user's saved config, else the defaults. A config someone corrupted by hand, or one
-    larger than a run can afford (check_run_size), is reported in the source and replaced by
-    the defaults; it never blocks a recompute."""
+    larger than a run can afford (check_run_size: a config saved before the bound was lowered),
+    is reported in the source and replaced by the defaults; it never blocks a recompute."""
     if stored is None:
         return EffectiveConfig(MaestroConfig(), "defaults")
     raw = {key: value for key, value in stored.items() if key in FIELD_NAMES}
     try:
-        return EffectiveConfig(check_run_size(MaestroConfig.from_mapping(raw)), "saved")
+        config = MaestroConfig.from_mapping(raw)
+        return EffectiveConfig(check_run_size(config, max_run_trades), "saved")
     except ConfigError as error:
         return EffectiveConfig(MaestroConfig(), f"defaults (saved config invalid: {error})")
 
@@ -490,6 +493,32 @@ def _utc_text(moment: dt.datetime) -> str:
     )
 
 
+# --- the call limits document (admin-only: maestroLimits/{uid}) -----------------------------
+
+CALL_LIMITS_FORMAT: Final = 1
+
+
+def call_log_of(fields: Mapping[str, Any] | None) -> tuple[int, ...]:
+    """The admitted expensive calls' times (ns). A document of another format or a damaged
+    one counts as empty: the limit then lets a burst through once, and the next admitted call
+    rewrites the document whole."""
+    if fields is None or fields.get("format") != CALL_LIMITS_FORMAT:
+        return ()
+    times = fields.get("admitted_ns")
+    if not isinstance(times, list) or not all(type(t) is int for t in times):
+        return ()
+    return tuple(times)
+
+
+def call_log_fields(log_ns: tuple[int, ...], expires_at_ns: int) -> dict[str, Any]:
+    """`expires_at`: the field a Firestore TTL policy deletes the document by (README)."""
+    return {
+        "format": CALL_LIMITS_FORMAT,
+        "admitted_ns": list(log_ns),
+        "expires_at": from_ns(expires_at_ns),
+    }
+
+
 # --- decoding helpers -------------------------------------------------------------------------
 
 
@@ -568,12 +597,12 @@ class UserState:
     work: Mapping[str, Any] | None = None
 
     @classmethod
-    def decode(cls, stored: StoredDocuments) -> UserState:
+    def decode(cls, stored: StoredDocuments, max_run_trades: int = MAX_RUN_TRADES) -> UserState:
         windows = decode_windows(stored.windows) if stored.windows is not None else None
         return cls(
             decode_weights(stored.weights),
             stored.weights_update_time,
-            resolve_config(stored.config),
+            resolve_config(stored.config, max_run_trades),
             windows,
             to_ns(stored.read_time),
         )

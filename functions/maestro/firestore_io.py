@@ -1,5 +1,6 @@
 """The only module that talks to Firestore: paths, the queries Maestro makes, reads, the guarded
-write of the weights document, and bounded retries of what is safe to retry.
+write of the weights document, the call limits' count, bounded retries of what is safe to
+retry, and the count of what each invocation reads and writes (logged with its run).
 
 Every query is built by `_build_query` from a declared `QueryShape`; tests check each shape
 against firestore.indexes.json, so a query without an index cannot ship.
@@ -7,8 +8,11 @@ against firestore.indexes.json, so a query without an index cannot ship.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import functools
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -16,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from . import documents
+from . import call_limits, documents
+from .call_limits import Admitted, Limit, Refused
 from .config import MaestroConfig
 from .documents import StoredDocuments
 from .journal import JournalEntry
@@ -38,6 +43,7 @@ JOURNAL: Final = "tradeJournal"
 MAESTRO: Final = "maestro"
 WEIGHTS_DOC: Final = "weights"
 CONFIG_DOC: Final = "config"
+CALL_LIMITS: Final = "maestroLimits"  # top level: no client rule matches it (admin-only)
 
 # Reads are retried on these transient errors (a read changes nothing, so a retry is safe).
 # The commit is guarded by a precondition, so it is safe to retry too: a retry of a commit that
@@ -46,6 +52,37 @@ RETRY_ATTEMPTS: Final = 3
 RETRY_BASE_DELAY_SECONDS: Final = 0.1
 MAX_CONCURRENT_QUERIES: Final = 16
 CAS_ATTEMPTS: Final = 8
+# A retry after a lost compare-and-set waits up to this x its attempt number: runs that lost
+# together spread out.
+CONFLICT_BACKOFF_SECONDS: Final = 0.01
+
+
+@dataclass(slots=True)
+class Usage:
+    """Documents one invocation read and wrote, counted as Firestore bills them: a read per
+    document a batch get asks for (found or not), a read per document a query returns and at
+    least one per query, a write per document written. Counted once an RPC succeeds."""
+
+    reads: int = 0
+    writes: int = 0
+
+
+_usage: Final = contextvars.ContextVar[Usage]("maestro_firestore_usage")
+
+
+def track_usage() -> Usage:
+    """Count this invocation's reads and writes from now on (handlers call it first)."""
+    usage = Usage()
+    _usage.set(usage)
+    return usage
+
+
+def _bill(reads: int = 0, writes: int = 0) -> None:
+    # Only ever called from the invocation's own thread (queries are counted after they join).
+    usage = _usage.get(None)
+    if usage is not None:
+        usage.reads += reads
+        usage.writes += writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +154,7 @@ def read_documents(db: Client, uid: str, *, with_windows: bool) -> StoredDocumen
         if with_windows:
             ids.append(documents.windows_document_id(0))
         snapshots = _get_all(db, [maestro_ref(db, uid, doc_id) for doc_id in ids])
+        _bill(reads=len(ids))
         found = {snap.reference.id: snap for snap in snapshots if snap.exists}
         read_time = snapshots[0].read_time
         windows: list[Mapping[str, Any]] | None = None
@@ -131,6 +169,7 @@ def read_documents(db: Client, uid: str, *, with_windows: bool) -> StoredDocumen
                 windows += [
                     snap.to_dict() or {} for snap in _get_all(db, rest, read_time) if snap.exists
                 ]
+                _bill(reads=len(rest))
         weights, config = found.get(WEIGHTS_DOC), found.get(CONFIG_DOC)
         return StoredDocuments(
             weights=weights.to_dict() if weights is not None else None,
@@ -189,14 +228,19 @@ def query_agent_journals(
         )
 
     if len(agent_ids) == 1:
-        return {agent_ids[0]: one_agent(agent_ids[0])}
-    return dict(zip(agent_ids, _query_executor().map(one_agent, agent_ids), strict=True))
+        per_agent = {agent_ids[0]: one_agent(agent_ids[0])}
+    else:
+        per_agent = dict(zip(agent_ids, _query_executor().map(one_agent, agent_ids), strict=True))
+    _bill(reads=sum(max(1, len(rows)) for rows in per_agent.values()))
+    return per_agent
 
 
 def any_trade_closed_after(db: Client, uid: str, closed_at: dt.datetime | None) -> bool:
     """Whether a trade with a closed_at timestamp later than `closed_at` exists (1 read)."""
     query = _build_query(db, uid, CLOSED_AFTER_QUERY, closed_at=closed_at or EPOCH_START).limit(1)
-    return with_retries(lambda: any(True for _ in _run_query(query, None)))
+    found = with_retries(lambda: any(True for _ in _run_query(query, None)))
+    _bill(reads=1)
+    return found
 
 
 def save_config(db: Client, uid: str, config: MaestroConfig) -> None:
@@ -204,6 +248,47 @@ def save_config(db: Client, uid: str, config: MaestroConfig) -> None:
 
     fields = documents.config_fields(config, updated_at=SERVER_TIMESTAMP)
     with_retries(lambda: config_ref(db, uid).set(fields))
+    _bill(writes=1)
+
+
+def call_limits_ref(db: Client, uid: str) -> DocumentReference:
+    return db.collection(CALL_LIMITS).document(uid)
+
+
+def admit_expensive_call(
+    db: Client, uid: str, limits: Sequence[Limit], now_ns: int
+) -> Admitted | Refused:
+    """Count an expensive call against the user's limits. The admitted call's write is a
+    compare-and-set on the limits document's update time (a create when there is none), so two
+    instances taking the last slot at once cannot both succeed: the loser reads again. A refused
+    call only reads, and so never contends: 1 read; 1 more write when admitted. Raises Aborted
+    after CAS_ATTEMPTS lost writes."""
+    from google.api_core import exceptions
+
+    ref = call_limits_ref(db, uid)
+    for attempt in range(CAS_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * attempt))
+        (snapshot,) = with_retries(lambda: _get_all(db, [ref]))
+        _bill(reads=1)
+        stored = snapshot.to_dict() if snapshot.exists else None
+        verdict = call_limits.admit(documents.call_log_of(stored), now_ns, limits)
+        if isinstance(verdict, Refused):
+            return verdict
+        fields = documents.call_log_fields(verdict.log_ns, verdict.expires_at_ns)
+        batch = db.batch()
+        if snapshot.exists:
+            precondition = db.write_option(last_update_time=snapshot.update_time)
+            batch.update(ref, fields, option=precondition)
+        else:
+            batch.create(ref, fields)
+        try:
+            with_retries(functools.partial(_commit, batch))
+        except (exceptions.FailedPrecondition, exceptions.AlreadyExists):
+            continue  # another instance admitted a call meanwhile: count again
+        _bill(writes=1)
+        return verdict
+    raise exceptions.Aborted(f"call limits of {uid}: too much contention ({CAS_ATTEMPTS} attempts)")
 
 
 class ConflictError(Exception):
@@ -245,6 +330,7 @@ def commit_weights(db: Client, uid: str, write: WeightsWrite) -> dt.datetime:
         results = with_retries(lambda: _commit(batch))
     except (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound):
         raise ConflictError(f"weights of {uid} changed since read") from None
+    _bill(writes=1 + len(write.windows))
     update_time: dt.datetime = results[0].update_time
     return update_time
 
@@ -295,6 +381,7 @@ def mark_weights_stale(db: Client, uid: str, reason: str) -> None:
     from google.cloud.firestore import SERVER_TIMESTAMP
 
     weights_ref(db, uid).update(documents.stale_fields(reason, since=SERVER_TIMESTAMP))
+    _bill(writes=1)
 
 
 def with_retries(call: Callable[[], T]) -> T:

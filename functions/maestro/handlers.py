@@ -16,7 +16,8 @@ from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
 from . import documents, firestore_io, service
-from .config import ConfigError, MaestroConfig, check_run_size
+from .call_limits import Admitted, RecentRefusals, Refused
+from .config import MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
 from .decisions import Settings
 from .events import CallableRequest, ConfigWritten, Ignored, classify_trade_write
 from .result import render_weights_table
@@ -52,9 +53,9 @@ def guard_callable_body(
     return guarded
 
 
-def parse_callable_data(data: Any) -> CallableRequestData:
+def parse_callable_data(data: Any, max_run_trades: int = MAX_RUN_TRADES) -> CallableRequestData:
     """{"config": {...}?, "force": bool?} or nothing. Raises HttpsError(INVALID_ARGUMENT) naming
-    the problem."""
+    the problem (a config whose rebuild would read more than `max_run_trades` documents too)."""
     if data is None:
         return CallableRequestData(config=None, force=False)
     if not isinstance(data, dict):
@@ -70,7 +71,7 @@ def parse_callable_data(data: Any) -> CallableRequestData:
     config = None
     if "config" in data:
         try:
-            config = check_run_size(MaestroConfig.from_mapping(data["config"]))
+            config = check_run_size(MaestroConfig.from_mapping(data["config"]), max_run_trades)
         except ConfigError as error:
             raise _invalid(f"config.{error}") from None
     return CallableRequestData(config=config, force=force)
@@ -79,7 +80,10 @@ def parse_callable_data(data: Any) -> CallableRequestData:
 def calculate_agent_weights(
     request: https_fn.CallableRequest[Any], settings: Settings
 ) -> dict[str, Any]:
-    """The callable: the signed-in user's weights, from the stored document while it is valid."""
+    """The callable: the signed-in user's weights, from the stored document while it is valid.
+    A forced recompute or a config save (each a rebuild from the journal) counts against the
+    user's limits first; beyond them, RESOURCE_EXHAUSTED and nothing read or written."""
+    usage = firestore_io.track_usage()
     if request.auth is None or not request.auth.uid:
         raise https_fn.HttpsError(Code.UNAUTHENTICATED, "sign in to compute agent weights")
     uid = request.auth.uid  # never a uid from the payload
@@ -88,10 +92,12 @@ def calculate_agent_weights(
     expires = request.auth.token.get("exp")
     if not isinstance(expires, int | float) or isinstance(expires, bool) or expires <= time.time():
         raise https_fn.HttpsError(Code.UNAUTHENTICATED, "the ID token has expired; sign in again")
-    parsed = parse_callable_data(request.data)
+    parsed = parse_callable_data(request.data, settings.max_run_trades)
     started = time.perf_counter()
     try:
         db = firestore_io.get_client()
+        if parsed.force or parsed.config is not None:
+            _admit_expensive_call(db, uid, settings, usage)
         if parsed.config is not None:
             firestore_io.save_config(db, uid, parsed.config)
         asked = CallableRequest(force=parsed.force, config_saved=parsed.config is not None)
@@ -100,7 +106,7 @@ def calculate_agent_weights(
         raise
     except Exception as error:
         raise _to_https_error(error, uid=uid, cause="callable") from None
-    _log_run("callable", uid, started, outcome)
+    _log_run("callable", uid, started, outcome, usage)
     assert outcome.document is not None  # a callable run always ends with a stored document
     return outcome.document
 
@@ -125,14 +131,14 @@ def on_trade_written(
             "maestro trigger skipped", uid=uid, trade_id=trade_id, reason=classified.reason.value
         )
         return
-    started = time.perf_counter()
+    started, usage = time.perf_counter(), firestore_io.track_usage()
     try:
         outcome = service.recompute(firestore_io.get_client(), uid, classified, settings)
     except Exception as error:
         https_error = _to_https_error(error, uid=uid, cause=f"trade {trade_id}")
         _mark_stale(uid, f"trigger for trade {trade_id} failed: {https_error.code.value}")
         raise https_error from None
-    _log_run(f"trade {trade_id} ({classified.describe()})", uid, started, outcome)
+    _log_run(f"trade {trade_id} ({classified.describe()})", uid, started, outcome, usage)
 
 
 def on_config_written(
@@ -142,12 +148,47 @@ def on_config_written(
     applies at once, and the weights document changes whenever the effective config does (an
     instance remembering the previous weights relies on that: see memory.py)."""
     uid = event.params["uid"]
-    started = time.perf_counter()
+    started, usage = time.perf_counter(), firestore_io.track_usage()
     try:
         outcome = service.recompute(firestore_io.get_client(), uid, ConfigWritten(), settings)
     except Exception as error:
         raise _to_https_error(error, uid=uid, cause="config") from None
-    _log_run("config", uid, started, outcome)
+    _log_run("config", uid, started, outcome, usage)
+
+
+_recent_refusals: Final = RecentRefusals()
+
+
+def forget_instance_memory() -> None:
+    """Drop the refusals this instance remembers, as a new instance starts."""
+    _recent_refusals.clear()
+
+
+def _admit_expensive_call(db: Any, uid: str, settings: Settings, usage: firestore_io.Usage) -> None:
+    """Count the call against the user's limits; RESOURCE_EXHAUSTED, saying when to retry,
+    beyond them. A refusal reads the limits document once per instance and is remembered
+    until its retry time; only that first one is logged (a flood would otherwise pay for a
+    log line per call)."""
+    now_ns = settings.clock_ns()
+    verdict: Admitted | Refused | None = _recent_refusals.recall(uid, now_ns)
+    if verdict is None:
+        verdict = firestore_io.admit_expensive_call(db, uid, settings.expensive_call_limits, now_ns)
+        if isinstance(verdict, Refused):
+            _recent_refusals.remember(uid, now_ns, verdict)
+            logger.warn(
+                "maestro call refused",
+                uid=uid,
+                limit=verdict.limit.describe(),
+                retry_after_seconds=verdict.retry_after_seconds,
+                reads=usage.reads,
+                writes=usage.writes,
+            )
+    if isinstance(verdict, Refused):
+        raise https_fn.HttpsError(
+            Code.RESOURCE_EXHAUSTED,
+            verdict.message(),
+            details={"retry_after_seconds": verdict.retry_after_seconds},
+        )
 
 
 def _to_https_error(error: Exception, *, uid: str, cause: str) -> https_fn.HttpsError:
@@ -187,7 +228,9 @@ def _mark_stale(uid: str, reason: str) -> None:
         logger.warn("could not flag weights stale", uid=uid, error=repr(error))
 
 
-def _log_run(cause: str, uid: str, started: float, outcome: service.RunOutcome) -> None:
+def _log_run(
+    cause: str, uid: str, started: float, outcome: service.RunOutcome, usage: firestore_io.Usage
+) -> None:
     fields: dict[str, Any] = {
         "uid": uid,
         "cause": cause,
@@ -196,6 +239,8 @@ def _log_run(cause: str, uid: str, started: float, outcome: service.RunOutcome) 
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "agents": outcome.agent_count,
         "timings_ms": outcome.timings_ms,
+        "reads": usage.reads,
+        "writes": usage.writes,
     }
     if outcome.path:
         fields["path"] = outcome.path

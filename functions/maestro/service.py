@@ -35,7 +35,6 @@ from .window import AgentWindow, WindowTrade, newest_closed_at, rebuild_window
 if TYPE_CHECKING:
     from google.cloud.firestore import Client
 
-CONFLICT_BACKOFF_SECONDS: Final = 0.01
 _memory: Final = LastStored(max_trades=50_000)
 
 
@@ -92,7 +91,7 @@ def recompute(
         if attempt:
             run.timings["conflicts"] = attempt
             # Closes of one user arriving together all write the weights: spread the retries.
-            time.sleep(random.uniform(0, CONFLICT_BACKOFF_SECONDS * attempt))
+            time.sleep(random.uniform(0, firestore_io.CONFLICT_BACKOFF_SECONDS * attempt))
         outcome = run.attempt()
         if outcome is not None:
             run.timings["total"] = _elapsed_ms(started)
@@ -129,7 +128,7 @@ class _Run:
             self.db, self.uid, with_windows=isinstance(request, TradeEvent)
         )
         self.timings["read_state"] = _elapsed_ms(mark)
-        state = UserState.decode(stored)
+        state = UserState.decode(stored, self.settings.max_run_trades)
         outcome = self.run_on(state, None)
         self.first_read_ns = self.first_read_ns or state.read_ns
         return outcome

@@ -19,6 +19,7 @@ PATHS = {
     "maestro/weights": ("users/{uid}/maestro", "weights"),
     "maestro/config": ("users/{uid}/maestro", "config"),
     "users/{uid}": ("users", "{uid}"),
+    "maestroLimits/{uid}": ("maestroLimits", "{uid}"),  # admin-only, even for its owner
     "outside users/": ("platform", "settings"),
 }
 # The only grants: the owner reads their journal and their Maestro documents.
@@ -42,6 +43,7 @@ def people(suite: Suite) -> dict[str, Any]:
         suite.db.document(f"users/{owner.uid}/maestro/weights").set({"weights": {"A": "1"}})
         suite.db.document(f"users/{owner.uid}/maestro/config").set({"lookback_trades": 50})
         suite.db.document("platform/settings").set({"maintenance": False})
+        suite.db.document(f"maestroLimits/{owner.uid}").set({"format": 1, "admitted_ns": [1]})
     finally:
         suite.background_triggers(True)
     return {"owner": owner, "other": other}
@@ -86,7 +88,7 @@ def test_the_rules_matrix(suite: Suite, people: dict[str, Any]) -> None:
         if (status == 200) != (cell in ALLOWED) or status not in (200, 403)
     }
     assert not wrong, f"cells not as the rules say (200 allowed, 403 denied): {wrong}"
-    assert len(outcomes) == len(ACTORS) * len(OPERATIONS) * len(PATHS) == 75
+    assert len(outcomes) == len(ACTORS) * len(OPERATIONS) * len(PATHS) == 90
     # Denied writes changed nothing and created nothing.
     assert {kind: _admin_read(suite, kind, owner) for kind in PATHS} == before
     for collection_pattern, _ in PATHS.values():

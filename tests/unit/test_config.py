@@ -105,6 +105,11 @@ def test_the_functions_refuse_runs_they_cannot_afford() -> None:
     with pytest.raises(ConfigError, match=r"^agent_ids: at most 64 agents in the functions"):
         check_run_size(config(65, 10))
     assert MAX_RUN_TRADES == 32_000 and MAX_RUN_AGENTS == 64
+    # MAESTRO_MAX_RUN_TRADES lowers (or raises) the read bound; the message names both fields
+    assert check_run_size(config(4, 25), max_run_trades=100) == config(4, 25)
+    with pytest.raises(ConfigError, match=r"more than the 100 a run may read") as refused:
+        check_run_size(config(4, 26), max_run_trades=100)
+    assert "agent_ids" in str(refused.value) and str(refused.value).startswith("lookback_trades")
     assert config(200, 1000).lookback_trades == 1000  # the offline engine takes it
 
 

@@ -266,3 +266,21 @@ def test_a_cause_says_what_asked() -> None:
     }
     assert Cause.of(CallableRequest(force=True)).encode() == {"kind": "callable"}
     assert Cause.of(ConfigWritten()).encode() == {"kind": "config"}
+
+
+def test_the_call_limits_document_round_trips_and_a_damaged_one_counts_as_empty() -> None:
+    from maestro.documents import call_log_fields, call_log_of
+    from maestro.timestamps import to_ns
+
+    fields = call_log_fields((5, 7), expires_at_ns=3_600_000_000_007)
+    assert call_log_of(fields) == (5, 7)
+    assert to_ns(fields["expires_at"]) == 3_600_000_000_007
+    for damaged in (
+        None,
+        {},
+        {**fields, "format": 2},  # another format: never misread
+        {**fields, "admitted_ns": "5,7"},
+        {**fields, "admitted_ns": [5, "7"]},
+        {**fields, "admitted_ns": [5, True]},
+    ):
+        assert call_log_of(damaged) == ()
