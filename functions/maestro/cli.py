@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         payload["load"] = summary.to_json_dict(result)
         print(json.dumps(payload, indent=2))
     else:
-        print(result.render_table())
+        print(result.render_table(summary.footnotes()))
     if not args.quiet:
         for line in summary.lines(result):
             print(f"maestro: {line}", file=sys.stderr)

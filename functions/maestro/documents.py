@@ -21,6 +21,7 @@ from typing import Any, Final
 from . import ENGINE_VERSION
 from .config import FIELD_NAMES, MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
 from .events import CallableRequest, Request, TradeEvent
+from .explain import explain
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
 from .result import WeightsResult
@@ -171,6 +172,18 @@ def weights_of(fields: Mapping[str, Any]) -> Mapping[str, str]:
     """The weights of a document that has_result(): agent -> decimal string."""
     weights: Mapping[str, str] = fields["weights"]
     return weights
+
+
+def reasons_of(fields: Mapping[str, Any]) -> dict[str, str]:
+    """Why each agent of a document that has_result() got its weight, in a few plain words
+    (explain.py), thin evidence marked."""
+    reasons = {}
+    for agent, detail in fields["agents"].items():
+        stored = detail.get("explanation")
+        explanation = stored if isinstance(stored, Mapping) else explain(detail).to_json_dict()
+        thin = " (thin evidence)" if explanation.get("thin_evidence") else ""
+        reasons[agent] = f"{explanation.get('reason')}{thin}"
+    return reasons
 
 
 def reflects_write(document: Mapping[str, Any], trade_id: str, commit: dt.datetime) -> bool:

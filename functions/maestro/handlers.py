@@ -247,6 +247,7 @@ def _log_run(
     document = outcome.fields
     if document is not None and documents.has_result(document):
         fields["weights"] = documents.weights_of(document)
+        fields["reasons"] = documents.reasons_of(document)
         # The seed's table for each rebuild; a close applied to the windows logs the weights
         # alone (the table would double a close's log line, and its cost: see performance.md).
         if outcome.status is service.RunStatus.WRITTEN and outcome.path != "window":

@@ -75,6 +75,19 @@ class LoadSummary:
             found.append(f"{self.duplicates} duplicate trade id(s) in the file")
         return found
 
+    def footnotes(self) -> list[str]:
+        """Under the weights table: the agents ignored and why, and the dates covered."""
+        notes = []
+        for agent, rows in self.unconfigured.items():
+            guess = self.probably.get(agent)
+            hint = f"; did you mean {guess}?" if guess else ""
+            notes.append(f"ignored: {agent!r} ({rows} rows), not in agent_ids{hint}")
+        if self.first_close is None:
+            notes.append("no closed trade in the journal")
+        else:
+            notes.append(f"closes from {self.first_close} to {self.last_close}")
+        return notes
+
     def lines(self, result: WeightsResult) -> list[str]:
         covered = (
             f", closes from {self.first_close} to {self.last_close}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -124,6 +124,9 @@ class AgentResult:
         }
         if not diagnostics:
             del payload["diagnostics"]
+        from .explain import explain  # explain reads WeightReason from here
+
+        payload["explanation"] = explain(payload).to_json_dict()
         return payload
 
 
@@ -154,44 +157,73 @@ class WeightsResult:
             payload["exposure"] = decimal_to_str(self.exposure)
         return payload
 
-    def render_table(self) -> str:
-        return render_weights_table(self.to_json_dict(diagnostics=False))
+    def render_table(self, footnotes: Sequence[str] = ()) -> str:
+        return render_weights_table(self.to_json_dict(diagnostics=False), footnotes)
 
 
-def render_weights_table(payload: Mapping[str, Any]) -> str:
-    """The seed's console table (agent, weight %, Sharpe; highest weight first) from the JSON
-    form, so the CLI and a weights document read back from Firestore print the same way. With
-    engine v2's options set, it also shows each agent's score, and which score and allocator
-    ran (and the exposure, with a volatility target)."""
+def render_weights_table(payload: Mapping[str, Any], footnotes: Sequence[str] = ()) -> str:
+    """The console table (highest weight first) from the JSON form, so the CLI and a weights
+    document read back from Firestore print the same way: each agent's weight, Sharpe per
+    trade, trades used / rejected, mean return per trade, status in plain words and why it got
+    its weight (explain.py), a mark on weights resting on fewer than 10 valid trades, and
+    `footnotes` after the total. With engine v2's options set, it also shows each agent's
+    score under its name, and which score and allocator ran (and the exposure, with a
+    volatility target)."""
+    from .explain import SCORE_LABEL, THIN_EVIDENCE_TRADES, explain
+
     weights: Mapping[str, str] = payload["weights"]
     agents: Mapping[str, Mapping[str, Any]] = payload["agents"]
     config: Mapping[str, Any] = payload.get("config", {})
     extended = any(key not in _FIRST_VERSION_OPTIONS for key in config)
-    rows = sorted(weights, key=lambda agent: (-Decimal(weights[agent]), agent))
-    width = max([len("Agent"), *(len(agent) for agent in rows)])
-    score_header = f"  {'Score':>9}" if extended else ""
-    rule = "-" * (width + 34 + (11 if extended else 0))
+    order = sorted(weights, key=lambda agent: (-Decimal(weights[agent]), agent))
     lines = ["MAESTRO AGENT WEIGHTS"]
+    first = agents[order[0]] if order else {}
+    score_method = ScoreMethod(first.get("score_method", "sharpe"))
     if extended:
-        first = agents[rows[0]] if rows else {}
         ran, chosen = first.get("allocator", "softmax"), config.get("allocator", "softmax")
         allocator = ran if ran == chosen else f"{chosen}, fell back to {ran}"
-        lines.append(f"score: {first.get('score_method', 'sharpe')}, allocator: {allocator}")
-    lines += [f"{'Agent':<{width}}  {'Weight':>8}  {'Sharpe':>9}{score_header}  Status", rule]
-    for agent in rows:
-        percent = Decimal(weights[agent]) * 100
+        lines.append(f"score: {score_method.value}, allocator: {allocator}")
+    header = ["Agent", "Weight", "Sharpe per trade"]
+    if extended:
+        header.append(SCORE_LABEL[score_method])
+    header += ["Used / rejected", "Mean per trade", "Status", "Why"]
+    rows, thin = [], False
+    for agent in order:
         detail = agents[agent]
-        sharpe = Decimal(detail["sharpe"])
-        score = f"  {Decimal(detail.get('score', '0')):>9.4f}" if extended else ""
-        lines.append(
-            f"{agent:<{width}}  {percent:>7.2f}%  {sharpe:>9.4f}{score}  {detail['status']}"
-        )
+        explanation = explain(detail)
+        thin = thin or explanation.thin_evidence
+        mark = " *" if explanation.thin_evidence else ""
+        cells = [agent, f"{Decimal(weights[agent]) * 100:.2f}%", f"{Decimal(detail['sharpe']):.4f}"]
+        if extended:
+            cells.append(f"{Decimal(detail.get('score', '0')):.4f}")
+        cells += [
+            f"{detail['trades_used']} / {detail['trades_rejected']}{mark}",
+            f"{Decimal(detail['mean_return']):.2f}%",
+            explanation.status,
+            explanation.reason,
+        ]
+        rows.append(cells)
     total = sum((Decimal(weight) for weight in weights.values()), Decimal(0)) * 100
-    lines.append(rule)
-    lines.append(f"{'Total':<{width}}  {total:>7.2f}%")
+    total_row = ["Total", f"{total:.2f}%"] + [""] * (len(header) - 2)
+    table = [header, *rows, total_row]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    # Text columns (agent, status, why) to the left, numbers to the right.
+    left = {0, len(header) - 2, len(header) - 1}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.ljust(width) if i in left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
+    lines += [line(header), rule, *map(line, rows), rule, line(total_row)]
     if payload.get("exposure") is not None:
         lines.append(f"exposure (target_volatility): {Decimal(payload['exposure']):.4f}")
     lines.extend(f"warning: {warning}" for warning in payload.get("warnings", ()))
+    if thin:
+        lines.append(f"* thin evidence: fewer than {THIN_EVIDENCE_TRADES} valid trades")
+    lines.extend(footnotes)
     return "\n".join(lines)
 
 

@@ -37,8 +37,30 @@ def test_table_on_the_sample_journal(capsys: pytest.CaptureFixture[str]) -> None
     # --quiet leaves the warnings: the sample has an agent that is not configured
     assert status == 0
     assert err == "maestro: warning: 1 agent id(s) in the file not configured: 'MomentumAgentV0'\n"
-    assert out.splitlines()[0] == "MAESTRO AGENT WEIGHTS"
-    assert "Total            100.00%" in out
+    # Each weight explained: the score's name and unit, trades used / rejected, the mean return,
+    # the status in plain words and why; thin evidence marked; what was ignored; the dates.
+    assert [line.split("  ") for line in out.splitlines()] == [
+        line.split("  ")
+        for line in [
+            "MAESTRO AGENT WEIGHTS",
+            "Agent            Weight  Sharpe per trade  Used / rejected  Mean per trade  Status"
+            "         Why",
+            "-" * 113,
+            "SentimentAgent   46.26%            0.3521           98 / 2           0.54%  scored"
+            "         softmax share",
+            "WhaleFlowAgent   43.74%            0.2959           97 / 3           0.64%  scored"
+            "         softmax share",
+            "GammaScalper      5.00%           -0.0920           90 / 2          -0.76%  scored"
+            "         floor: negative Sharpe",
+            "SectorRotation    5.00%            0.0000          1 / 0 *           0.13%  1 valid"
+            " trade  floor: 1 trade only",
+            "-" * 113,
+            "Total           100.00%",
+            "* thin evidence: fewer than 10 valid trades",
+            "ignored: 'MomentumAgentV0' (5 rows), not in agent_ids",
+            "closes from 2026-09-01 to 2026-09-10",
+        ]
+    ]
 
 
 def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,7 +91,18 @@ def test_the_table_with_engine_v2_options(
     assert status == 0
     # the sample spans 6 days: too few for hrp, which falls back, and says so
     assert lines[1] == "score: psr, allocator: hrp, fell back to inverse_volatility"
-    assert lines[2].split() == ["Agent", "Weight", "Sharpe", "Score", "Status"]
+    assert [cell.strip() for cell in lines[2].split("  ") if cell] == [
+        "Agent",
+        "Weight",
+        "Sharpe per trade",
+        "PSR (probability)",
+        "Used / rejected",
+        "Mean per trade",
+        "Status",
+        "Why",
+    ]
+    # the shares come from inverse volatility, the allocator that ran
+    assert "inverse-volatility share" in out
     assert any(line.startswith("exposure (target_volatility): ") for line in lines)
     status, out, _ = run(
         ["weights", "--journal", str(SAMPLE), "--config", str(config), "--json"], capsys
