@@ -1,11 +1,19 @@
-"""Offline CLI: `python -m maestro weights --journal FILE [--config FILE] [--json] [--quiet]
-[--strict]`, and `python -m maestro evaluate --journal FILE --policies FILE [--json]
-[--plots DIR] [--rebalance-days N] [--start DATE] [--return-basis notional|allocated]
-[--risk-free-rate R]` (evaluation/).
+"""Offline CLI: `python -m maestro weights (--journal FILE | --firestore-uid UID)
+[--config FILE] [--json] [--quiet] [--strict]`, and `python -m maestro evaluate --journal FILE
+--policies FILE [--json] [--plots DIR] [--rebalance-days N] [--start DATE]
+[--return-basis notional|allocated] [--risk-free-rate R]` (evaluation/).
 
-Bad input (unreadable file, malformed JSON or CSV, a missing column, invalid config) exits
-with status 2 and one line on stderr naming the problem; never a traceback. `weights` says
-what it read on stderr (load_summary.py); with --strict, a load warning exits 3.
+`weights --firestore-uid UID` reads that user's journal from Firestore with the functions' own
+queries (firestore_io.read_agent_journals: each configured agent's last lookback_trades trades,
+in Firestore's order): the emulator when FIRESTORE_EMULATOR_HOST is set, Application Default
+Credentials otherwise; the project is GCLOUD_PROJECT or GOOGLE_CLOUD_PROJECT (without them,
+the credentials' own; the emulator needs one). A file's trades are ordered by their timestamps
+alone: a closed_at that is not one never takes a lookback slot (journal.ClosedAtOrder).
+
+Bad input (unreadable file, malformed JSON or CSV, a missing column, invalid config, a
+Firestore failure) exits with status 2 and one line on stderr naming the problem; never a
+traceback. `weights` says what it read on stderr (load_summary.py); with --strict, a load
+warning exits 3.
 """
 
 from __future__ import annotations
@@ -15,11 +23,13 @@ import contextlib
 import datetime as dt
 import gc
 import json
+import os
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import NoReturn
+from typing import Final, NoReturn
 
 from tqdm import tqdm
 
@@ -27,6 +37,7 @@ from .config import ConfigError, MaestroConfig, parse_decimal_option
 from .evaluation import report
 from .evaluation.policies import PolicyError, parse_policies
 from .evaluation.walk_forward import EvaluationError, evaluate
+from .journal import ClosedAtOrder, JournalEntry
 from .journal_file import JournalFileError, load_journal_file
 from .load_summary import deduplicated, summarize_load
 from .methods import ReturnBasis
@@ -44,8 +55,20 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="maestro", description="Capital weights for trading agents.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
-    weights = commands.add_parser("weights", help="compute weights from a trade journal file")
-    weights.add_argument("--journal", required=True, type=Path, help="JSON array or CSV of trades")
+    weights = commands.add_parser(
+        "weights", help="compute weights from a trade journal file or a user's Firestore journal"
+    )
+    source = weights.add_mutually_exclusive_group(required=True)
+    source.add_argument("--journal", type=Path, help="JSON array or CSV of trades")
+    source.add_argument(
+        "--firestore-uid",
+        type=_uid,
+        metavar="UID",
+        help="read users/UID/tradeJournal from Firestore with the functions' own queries: the"
+        " emulator when FIRESTORE_EMULATOR_HOST is set, Application Default Credentials"
+        " otherwise; the project is GCLOUD_PROJECT or GOOGLE_CLOUD_PROJECT (needed with the"
+        " emulator; else the credentials' own)",
+    )
     weights.add_argument("--config", type=Path, help="JSON object of config options")
     weights.add_argument("--json", action="store_true", help="print the result as JSON")
     weights.add_argument(
@@ -77,6 +100,12 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _uid(text: str) -> str:
+    if not text or "/" in text:
+        raise argparse.ArgumentTypeError(f"not a user id (non-empty, no '/'): {text!r}")
+    return text
 
 
 def _rate(text: str) -> Decimal:
@@ -133,15 +162,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     with without_cycle_collection():
         try:
             config = load_config_file(args.config)
-            entries, duplicates = deduplicated(load_journal_file(args.journal, config.return_basis))
+            if args.firestore_uid is not None:
+                # Documents: unique ids, and Firestore's own order (what the functions see).
+                entries, duplicates = read_firestore_journal(args.firestore_uid, config), 0
+                order, noun = ClosedAtOrder.FIRESTORE, "documents"
+            else:
+                loaded = load_journal_file(args.journal, config.return_basis)
+                entries, duplicates = deduplicated(loaded)
+                order, noun = ClosedAtOrder.TIMESTAMPS_ONLY, "rows"
         except ConfigError as error:
             print(f"maestro: invalid config: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        except JournalFileError as error:
+        except (JournalFileError, FirestoreReadError) as error:
             print(f"maestro: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
-        result = compute_weights(entries, config)
-        summary = summarize_load(entries, duplicates, config.agent_ids)
+        result = compute_weights(entries, config, order)
+        summary = summarize_load(entries, duplicates, config.agent_ids, order, noun)
     if args.json:
         payload = result.to_json_dict()
         payload["load"] = summary.to_json_dict(result)
@@ -155,6 +191,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in warnings:  # loud, --quiet or not
         print(f"maestro: warning: {warning}", file=sys.stderr)
     return EXIT_DOUBTFUL if warnings and args.strict else 0
+
+
+class FirestoreReadError(Exception):
+    """The user's journal could not be read from Firestore; the message says where and why."""
+
+
+EMULATOR_PROBE_SECONDS: Final = 2.0
+
+
+def read_firestore_journal(uid: str, config: MaestroConfig) -> list[JournalEntry]:
+    """The documents the functions' queries return for `uid` (firestore_io.read_agent_journals:
+    each configured agent's last lookback_trades trades by closed_at). FirestoreReadError, in
+    one line, when Firestore cannot be reached or refuses."""
+    from google.api_core.exceptions import GoogleAPIError
+    from google.auth.exceptions import GoogleAuthError
+
+    from . import firestore_io
+
+    where = f"firestore users/{uid}/{firestore_io.JOURNAL}"
+    emulator = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    if emulator:
+        if not (os.environ.get("GCLOUD_PROJECT") or os.environ.get("GOOGLE_CLOUD_PROJECT")):
+            raise FirestoreReadError(
+                f"{where}: FIRESTORE_EMULATOR_HOST is set, GCLOUD_PROJECT is not: set it to the"
+                " emulator's project"
+            )
+        # An emulator that is not running would make the client retry for minutes.
+        _probe(emulator, where)
+    try:
+        db = firestore_io.get_client()
+        return firestore_io.read_agent_journals(db, uid, config.agent_ids, config.lookback_trades)
+    except (GoogleAPIError, GoogleAuthError, OSError) as error:
+        raise FirestoreReadError(f"{where}: {_one_line(error)}") from None
+
+
+def _probe(emulator: str, where: str) -> None:
+    host, _, port = emulator.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), EMULATOR_PROBE_SECONDS).close()
+    except (OSError, ValueError) as error:
+        raise FirestoreReadError(
+            f"{where}: no emulator at FIRESTORE_EMULATOR_HOST={emulator}: {_one_line(error)}"
+        ) from None
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, OSError) and error.strerror:
+        text = error.strerror
+    return text or type(error).__name__
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -114,6 +114,20 @@ TIMESTAMP_RANK: Final = 3
 STRING_RANK: Final = 4
 
 
+class ClosedAtOrder(StrEnum):
+    """How the journal's source orders closed_at, and so which closed trades a lookback slot
+    can go to (the caller says: select_agent_trades, compute_weights)."""
+
+    # Documents read from Firestore, or standing in for them (the functions, the windows, the
+    # engine by default): every closed_at sorts where Firestore sorts it, so one that is not a
+    # timestamp takes a slot (and is rejected there), as the query's limit gives it one.
+    FIRESTORE = "firestore"
+    # A journal file (the CLI): only timestamps are in time order; a closed_at that is not one
+    # never takes a slot, so it cannot push valid trades out of the lookback (the load summary
+    # counts it as rejected, closed_at_invalid).
+    TIMESTAMPS_ONLY = "timestamps_only"
+
+
 def closed_at_order(closed_at: object) -> tuple[int, dt.datetime | str]:
     """Where a closed_at value sorts, as Firestore sorts it: the rank of its type, then a value
     of that rank (a UTC datetime for timestamps, the text for strings, a deterministic text for
@@ -270,12 +284,17 @@ def newest_first(trades: Iterable[ClosedTrade]) -> list[ClosedTrade]:
 
 
 def select_agent_trades(
-    entries: Iterable[JournalEntry], agent_ids: Iterable[str], lookback_trades: int
+    entries: Iterable[JournalEntry],
+    agent_ids: Iterable[str],
+    lookback_trades: int,
+    order: ClosedAtOrder = ClosedAtOrder.FIRESTORE,
 ) -> dict[str, tuple[ClosedTrade, ...]]:
     """Per configured agent: its `lookback_trades` most recent closed trades (closed_at
     descending, in Firestore's order), newest first. Open trades (closed_at missing or null) and
     other agents' trades are ignored; invalid trades among the selected ones stay (the engine
-    counts them as rejected), never replaced by older ones."""
+    counts them as rejected), never replaced by older ones. With TIMESTAMPS_ONLY, a trade whose
+    closed_at is not a timestamp is left out before the slots are taken."""
+    every_type = order is ClosedAtOrder.FIRESTORE
     candidates: dict[str, list[tuple[tuple[int, Any, str], JournalEntry]]] = {
         agent_id: [] for agent_id in agent_ids
     }
@@ -292,7 +311,8 @@ def select_agent_trades(
             ranked.append(((TIMESTAMP_RANK, closed_at, entry.trade_id), entry))  # common case
         else:
             rank, moment = closed_at_order(closed_at)
-            ranked.append(((rank, moment, entry.trade_id), entry))
+            if rank == TIMESTAMP_RANK or every_type:
+                ranked.append(((rank, moment, entry.trade_id), entry))
     # Only the selected entries are parsed: the ordering needs closed_at alone.
     selected: dict[str, tuple[ClosedTrade, ...]] = {}
     with localcontext(ENGINE_CONTEXT):

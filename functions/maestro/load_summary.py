@@ -2,18 +2,22 @@
 read and the dates their closes cover, duplicate trade ids (a file may repeat a row; Firestore
 cannot: the later row is kept), per configured agent the trades used and rejected by reason,
 and the agents in the file that are not configured, with the configured one an id probably
-means when they differ only in case or surrounding spaces."""
+means when they differ only in case or surrounding spaces. A file's trades whose closed_at is
+not a timestamp have no slot in the lookback (ClosedAtOrder.TIMESTAMPS_ONLY): they are counted
+here, rejected as closed_at_invalid. Read from Firestore (--firestore-uid), the rows are the
+documents the functions' queries return."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter, methodcaller
 from typing import Any, Final
 
-from .journal import JournalEntry
+from .journal import ClosedAtOrder, JournalEntry, Rejection
 from .result import WeightsResult
 
 _TRADE_ID: Final = itemgetter(0)
@@ -31,6 +35,10 @@ class LoadSummary:
     configured_rows: dict[str, int]  # configured agent -> its rows (open trades included)
     unconfigured: dict[str, int]  # agent id -> rows
     probably: dict[str, str]  # an unconfigured id -> the configured id it probably is
+    # configured agent -> closed trades whose closed_at is not a timestamp, left out of the
+    # lookback (a file's order: TIMESTAMPS_ONLY); in Firestore's order the engine counts them
+    unordered: dict[str, int] = dataclasses.field(default_factory=dict)
+    noun: str = "rows"  # what was read: a file's rows, or Firestore's documents
 
     def to_json_dict(self, result: WeightsResult) -> dict[str, Any]:
         return {
@@ -43,6 +51,7 @@ class LoadSummary:
                     "rows": self.configured_rows.get(agent, 0),
                     "used": detail.trades_used,
                     "rejected": dict(detail.rejection_reasons),
+                    "rejected_outside_lookback": _outside(self.unordered.get(agent, 0)),
                 }
                 for agent, detail in result.agents.items()
             },
@@ -61,7 +70,14 @@ class LoadSummary:
             found.append("no configured agent has a usable trade: the weights rest on nothing")
         for agent, detail in result.agents.items():
             selected = detail.trades_used + detail.trades_rejected
-            if detail.trades_rejected * 2 > selected:
+            unordered = self.unordered.get(agent, 0)
+            if unordered and (detail.trades_rejected + unordered) * 2 > selected + unordered:
+                found.append(
+                    f"{agent}: {detail.trades_rejected + unordered} of its"
+                    f" {selected + unordered} closed trades rejected (more than half),"
+                    f" {unordered} for a closed_at that is not a timestamp"
+                )
+            elif detail.trades_rejected * 2 > selected:
                 found.append(
                     f"{agent}: {detail.trades_rejected} of its {selected} most recent closed"
                     " trades rejected (more than half)"
@@ -81,7 +97,7 @@ class LoadSummary:
         for agent, rows in self.unconfigured.items():
             guess = self.probably.get(agent)
             hint = f"; did you mean {guess}?" if guess else ""
-            notes.append(f"ignored: {agent!r} ({rows} rows), not in agent_ids{hint}")
+            notes.append(f"ignored: {agent!r} ({rows} {self.noun}), not in agent_ids{hint}")
         if self.first_close is None:
             notes.append("no closed trade in the journal")
         else:
@@ -94,23 +110,39 @@ class LoadSummary:
             if self.first_close is not None
             else ", no close"
         )
-        lines = [f"{self.rows} rows read{covered}"]
+        lines = [f"{self.rows} {self.noun} read{covered}"]
         if self.duplicates:
             lines.append(f"{self.duplicates} duplicate trade id(s): the later row kept")
         for agent, detail in result.agents.items():
             reasons = ", ".join(f"{r} {n}" for r, n in detail.rejection_reasons.items())
             rejected = f" ({reasons})" if reasons else ""
             selected = detail.trades_used + detail.trades_rejected
+            unordered = self.unordered.get(agent, 0)
+            outside = (
+                f"; {unordered} more rejected ({Rejection.CLOSED_AT_INVALID} {unordered}):"
+                " closed_at not an ISO-8601 text or a Firestore export's timestamp map"
+                if unordered
+                else ""
+            )
             lines.append(
-                f"{agent}: {self.configured_rows.get(agent, 0)} rows; of the {selected} most"
-                f" recent closed, {detail.trades_used} used, {detail.trades_rejected}"
-                f" rejected{rejected}"
+                f"{agent}: {self.configured_rows.get(agent, 0)} {self.noun}; of the {selected}"
+                f" most recent closed, {detail.trades_used} used, {detail.trades_rejected}"
+                f" rejected{rejected}{outside}"
             )
         for agent, rows in self.unconfigured.items():
             guess = self.probably.get(agent)
             hint = f"; did you mean {guess}?" if guess else ""
-            lines.append(f"not configured, ignored: {agent!r} ({rows} rows){hint}")
+            lines.append(f"not configured, ignored: {agent!r} ({rows} {self.noun}){hint}")
         return lines
+
+
+def _utc_date(moment: dt.datetime) -> dt.date:
+    # the day in UTC, whatever offset the file wrote (a naive datetime is UTC already)
+    return moment.astimezone(dt.UTC).date() if moment.tzinfo else moment.date()
+
+
+def _outside(unordered: int) -> dict[str, int]:
+    return {Rejection.CLOSED_AT_INVALID.value: unordered} if unordered else {}
 
 
 def deduplicated(entries: Sequence[JournalEntry]) -> tuple[list[JournalEntry], int]:
@@ -124,13 +156,37 @@ def deduplicated(entries: Sequence[JournalEntry]) -> tuple[list[JournalEntry], i
 
 
 def summarize_load(
-    entries: Sequence[JournalEntry], duplicates: int, agent_ids: Sequence[str]
+    entries: Sequence[JournalEntry],
+    duplicates: int,
+    agent_ids: Sequence[str],
+    order: ClosedAtOrder = ClosedAtOrder.FIRESTORE,
+    noun: str = "rows",
 ) -> LoadSummary:
+    """`order` is the one the engine selected with: under TIMESTAMPS_ONLY, the trades whose
+    closed_at is not a timestamp are counted here (the engine never saw them)."""
     # map, Counter, min and max run in C: the summary adds little to a 200,000-row file.
     fields = list(map(_DATA, entries))
-    rows_by_agent = Counter(map(_AGENT_ID, fields))
-    closes = [moment for moment in map(_CLOSED_AT, fields) if isinstance(moment, dt.datetime)]
+    try:
+        rows_by_agent = Counter(map(_AGENT_ID, fields))
+    except TypeError:  # an agent_id that is a JSON array or object: counted by its text
+        rows_by_agent = Counter(
+            agent if isinstance(agent, Hashable) else repr(agent)
+            for agent in map(_AGENT_ID, fields)
+        )
+    closed_at = list(map(_CLOSED_AT, fields))
+    closes = [moment for moment in closed_at if isinstance(moment, dt.datetime)]
     configured = set(agent_ids)
+    not_timestamps = len(closed_at) - len(closes) - closed_at.count(None)
+    unordered: Counter[str] = Counter()
+    if not_timestamps and order is ClosedAtOrder.TIMESTAMPS_ONLY:  # rare: find whose
+        unordered.update(
+            data.get("agent_id")
+            for data, moment in zip(fields, closed_at, strict=True)
+            if moment is not None
+            and not isinstance(moment, dt.datetime)
+            and type(data.get("agent_id")) is str
+            and data["agent_id"] in configured
+        )
     by_folded = {agent.strip().casefold(): agent for agent in agent_ids}
     unconfigured = {
         str(agent): rows for agent, rows in rows_by_agent.items() if agent not in configured
@@ -143,9 +199,11 @@ def summarize_load(
     return LoadSummary(
         rows=len(entries) + duplicates,
         duplicates=duplicates,
-        first_close=min(closes).date() if closes else None,
-        last_close=max(closes).date() if closes else None,
+        first_close=_utc_date(min(closes)) if closes else None,
+        last_close=_utc_date(max(closes)) if closes else None,
         configured_rows={a: rows for a, rows in rows_by_agent.items() if a in configured},
         unconfigured=dict(sorted(unconfigured.items())),
         probably=probably,
+        unordered=dict(unordered),
+        noun=noun,
     )

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Final, TypeVar, overload
 
 from .config import WEIGHT_DECIMAL_PLACES, MaestroConfig
-from .journal import ClosedTrade, JournalEntry, Rejection, select_agent_trades
+from .journal import ClosedAtOrder, ClosedTrade, JournalEntry, Rejection, select_agent_trades
 from .methods import AllocatorMethod, Fallback, ScoreMethod
 from .methods.allocator import AllocationInputs, allocate_shares
 from .methods.bounds import Bounded, bounded_weights
@@ -203,9 +203,14 @@ def quantize_weights(
     return floored
 
 
-def compute_weights(entries: Iterable[JournalEntry], config: MaestroConfig) -> WeightsResult:
-    """The whole engine: journal entries -> WeightsResult (the README's semantics)."""
-    selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
+def compute_weights(
+    entries: Iterable[JournalEntry],
+    config: MaestroConfig,
+    order: ClosedAtOrder = ClosedAtOrder.FIRESTORE,
+) -> WeightsResult:
+    """The whole engine: journal entries -> WeightsResult (the README's semantics). `order`:
+    how the entries' source orders closed_at (a journal file: TIMESTAMPS_ONLY)."""
+    selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades, order)
     return weights_from_trades(selected, config)
 
 

@@ -298,7 +298,12 @@ def test_duplicates_and_near_misses_are_said(
     assert Decimal(payload["agents"]["A"]["mean_return"]) == 3
     assert payload["load"]["duplicate_trade_ids"] == 1 and payload["load"]["rows"] == 4
     assert payload["load"]["not_configured"] == [{"agent_id": "b ", "rows": 1, "did_you_mean": "B"}]
-    assert payload["load"]["agents"]["A"] == {"rows": 2, "used": 2, "rejected": {}}
+    assert payload["load"]["agents"]["A"] == {
+        "rows": 2,
+        "used": 2,
+        "rejected": {},
+        "rejected_outside_lookback": {},
+    }
 
 
 def test_warnings_and_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

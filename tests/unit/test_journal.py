@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
-from maestro.journal import JournalEntry, Rejection, closed_trade, parse_amount
+from maestro.journal import ClosedAtOrder, JournalEntry, Rejection, closed_trade, parse_amount
 from maestro.journal import select_agent_trades as select_trades
 from maestro.methods.returns import trade_track
 
@@ -182,6 +182,29 @@ def test_closed_at_of_the_wrong_type_sorts_like_firestore_and_is_rejected() -> N
     selected = select_agent_trades(entries, ["A"], lookback_trades=2)
     assert selected["A"].returns_pct == [Decimal(2)]
     assert selected["A"].rejected == {Rejection.CLOSED_AT_INVALID: 1}
+
+
+def test_in_a_files_order_a_closed_at_that_is_no_timestamp_takes_no_slot() -> None:
+    """Issue 16: in a file, badly formatted dates never push valid trades out of the lookback;
+    documents read from Firestore keep Firestore's order (the strings take the first slots)."""
+    bad = [
+        JournalEntry(f"bad{i}", {**closed("A", 9, "5").data, "closed_at": text})
+        for i, text in enumerate(["02/11/2026 14:40", "2026-11-02 2:41 PM"])
+    ]
+    entries = [closed("A", minute, str(minute + 1)) for minute in range(3)] + bad
+    by_order = {
+        order: trade_track(select_trades(entries, ["A"], 3, order)["A"]) for order in ClosedAtOrder
+    }
+    in_file = by_order[ClosedAtOrder.TIMESTAMPS_ONLY]
+    assert list(in_file.returns_pct) == [Decimal(3), Decimal(2), Decimal(1)]
+    assert not in_file.rejected
+    from_firestore = by_order[ClosedAtOrder.FIRESTORE]
+    assert list(from_firestore.returns_pct) == [Decimal(3)]
+    assert dict(from_firestore.rejected) == {Rejection.CLOSED_AT_INVALID: 2}
+    # the default stays Firestore's order
+    assert select_trades(entries, ["A"], 3) == select_trades(
+        entries, ["A"], 3, ClosedAtOrder.FIRESTORE
+    )
 
 
 def test_naive_datetimes_are_read_as_utc() -> None:
