@@ -40,15 +40,18 @@ emulator-test: setup
 
 test: lint unit emulator-test
 
+# The story only: the emulators' and functions' logs go to .emulators/ (paths printed at the end).
 demo: setup
-	scripts/emulators exec "$(PY) scripts/demo.py"
+	@scripts/emulators exec "$(PY) scripts/demo.py"
 
 # The offline engine alone, no Firebase: the CLI on the sample journal.
 demo-offline: $(VENV_STAMP)
 	cd functions && venv/bin/python -m maestro weights --journal ../examples/sample_journal.json
 
+# The suite stays up until Ctrl-C, with the sample journal loaded for a demo user whose email and
+# password it prints (scripts/emulators start alone: an empty suite).
 serve: setup
-	scripts/emulators start
+	@scripts/emulators start "$(PY) scripts/demo.py --serve"
 
 clean:
 	rm -rf $(VENV) node_modules .emulators .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -5,6 +5,7 @@ denied, and a denied write changes nothing."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -50,9 +51,15 @@ def people(suite: Suite) -> dict[str, Any]:
 
 
 def attempt(
-    suite: Suite, actor: str, operation: str, kind: str, owner: User, tokens: dict[str, str | None]
+    suite: Suite,
+    actor: str,
+    operation: str,
+    kind: str,
+    owner: User,
+    tokens: dict[str, str | None],
+    paths: Mapping[str, tuple[str, str]] = PATHS,  # test_merged_rules.py adds a project's paths
 ) -> int:
-    collection, doc_id = (part.format(uid=owner.uid) for part in PATHS[kind])
+    collection, doc_id = (part.format(uid=owner.uid) for part in paths[kind])
     token = tokens[actor]
     fields = {"fields": {"probe": {"stringValue": actor}}}
     if operation == "get":
