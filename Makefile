@@ -56,10 +56,12 @@ serve: setup
 clean:
 	rm -rf $(VENV) node_modules .emulators .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-# The full burst of issue 5: 1,000 closes over 50 users (make test runs 200 over 20).
+# The full burst of issue 5: 1,000 closes over 50 users (make test runs 200 over 20); and one
+# user's 20, 50 and 200 closes on 20 instances in parallel (make test: 20 on 5).
 stress: setup
 	MAESTRO_BURST_CLOSES=1000 MAESTRO_BURST_USERS=50 \
-	  scripts/emulators exec "$(PY) -m pytest tests/emulator/test_burst.py -q -s"
+	MAESTRO_ONE_USER_CLOSES=20,50,200 MAESTRO_ONE_USER_INSTANCES=20 \
+	  scripts/emulators exec "$(PY) -m pytest tests/emulator/test_burst.py tests/emulator/test_one_user_burst.py -q -s"
 
 # Walk-forward evaluation of examples/policies.json on the sample journal (README).
 evaluate: $(VENV_STAMP)
