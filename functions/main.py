@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from firebase_admin import initialize_app
-from firebase_functions import firestore_fn, https_fn, options, params
+from firebase_functions import firestore_fn, https_fn, options, params, tasks_fn
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
@@ -36,6 +36,15 @@ EXPENSIVE_CALLS_PER_HOUR = params.IntParam(
     "MAESTRO_EXPENSIVE_CALLS_PER_HOUR", default=call_limits.CALLS_PER_HOUR_DEFAULT
 )
 MAX_RUN_TRADES = params.IntParam("MAESTRO_MAX_RUN_TRADES", default=config.MAX_RUN_TRADES)
+# One user's burst: a trade event's run that loses this many compare-and-sets hands the user's
+# recompute to the task queue (0: never, it races 8 times and may fail); hand-offs within a
+# bucket of this many seconds coalesce into one queued rebuild (docs/reliability.md).
+HANDOFF_AFTER_CONFLICTS = params.IntParam(
+    "MAESTRO_HANDOFF_AFTER_CONFLICTS", default=decisions.HANDOFF_AFTER_CONFLICTS_DEFAULT
+)
+HANDOFF_BUCKET_SECONDS = params.IntParam(
+    "MAESTRO_HANDOFF_BUCKET_SECONDS", default=decisions.HANDOFF_BUCKET_SECONDS_DEFAULT
+)
 # Read when the function is declared (the SDK takes plain values for these two).
 REGION = os.environ.get("MAESTRO_REGION", "us-central1")
 ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
@@ -57,6 +66,9 @@ def settings() -> decisions.Settings:
         window_max_age_seconds=WINDOW_MAX_AGE_SECONDS.value,
         cache_ttl_seconds=CACHE_TTL_SECONDS.value,
         max_run_trades=MAX_RUN_TRADES.value,
+        handoff_after_conflicts=HANDOFF_AFTER_CONFLICTS.value or None,
+        handoff_bucket_seconds=HANDOFF_BUCKET_SECONDS.value,
+        region=REGION,
         expensive_call_limits=(
             call_limits.Limit(EXPENSIVE_CALLS_PER_MINUTE.value, 60),
             call_limits.Limit(EXPENSIVE_CALLS_PER_HOUR.value, 3600),
@@ -82,3 +94,15 @@ def recompute_on_config_written(
     event: firestore_fn.Event[Change[DocumentSnapshot | None]],
 ) -> None:
     handlers.on_config_written(event, settings())
+
+
+# The queue's id is this function's name: letters and digits only (no "_").
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(
+        max_attempts=6, min_backoff_seconds=2, max_backoff_seconds=60, max_doublings=4
+    ),
+    # at most one queued rebuild per user and bucket; instances stay within max_instances
+    rate_limits=options.RateLimits(max_concurrent_dispatches=10, max_dispatches_per_second=20),
+)
+def recomputequeue(req: https_fn.CallableRequest[Any]) -> None:
+    handlers.on_queued(req, settings())

@@ -19,7 +19,7 @@ from . import ENGINE_VERSION
 from .call_limits import DEFAULT_LIMITS, Limit
 from .config import MAX_RUN_TRADES
 from .documents import StoredWeights, Unreadable, UserState
-from .events import CallableRequest, ConfigWritten, EventKind, Request, TradeEvent
+from .events import CallableRequest, ConfigWritten, EventKind, QueuedRebuild, Request, TradeEvent
 from .timestamps import NANOS_PER_SECOND
 from .window import AgentWindow, Ledger, NeedsQuery, WindowTrade, current_windows, with_close
 
@@ -29,6 +29,10 @@ CACHE_TTL_SECONDS_DEFAULT: Final = 300  # the callable serves stored weights you
 # Closes applied since the last rebuild before the next close rebuilds instead: it bounds the
 # weights document's size and how long a close lost by a run that crashed outright can stay out.
 MAX_LEDGER_ENTRIES: Final = 100
+# One user's hand-offs within this many seconds coalesce into one queued rebuild: at most one
+# queued write per user per bucket (task_queue.py).
+HANDOFF_AFTER_CONFLICTS_DEFAULT: Final = 2
+HANDOFF_BUCKET_SECONDS_DEFAULT: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,11 @@ class Settings:
     cache_ttl_seconds: int = CACHE_TTL_SECONDS_DEFAULT
     max_ledger_entries: int = MAX_LEDGER_ENTRIES
     max_run_trades: int = MAX_RUN_TRADES  # journal documents one rebuild may read
+    # A trade event's run that loses this many compare-and-sets hands the user's recompute to
+    # the task queue instead of racing on (None: never; it races CAS_ATTEMPTS times and fails).
+    handoff_after_conflicts: int | None = None
+    handoff_bucket_seconds: int = HANDOFF_BUCKET_SECONDS_DEFAULT
+    region: str = "us-central1"  # where the task queue function runs (MAESTRO_REGION)
     expensive_call_limits: tuple[Limit, ...] = DEFAULT_LIMITS
     clock_ns: Callable[[], int] = time.time_ns
 
@@ -52,6 +61,7 @@ class SkipReason(StrEnum):
     CACHE_VALID = "stored weights still valid"
     NO_WEIGHTS_YET = "no weights yet: the first close or call computes them"
     CONFIG_ALREADY_USED = "the weights already use this config"
+    HANDED_OFF = "lost the race for the weights document: handed to the task queue"
 
 
 # Skips that stay true of every later version of the weights (what a version reflects, later
@@ -61,6 +71,7 @@ LASTING_SKIPS: Final = frozenset({SkipReason.DUPLICATE_EVENT, SkipReason.ALREADY
 
 class RebuildReason(StrEnum):
     FIRST_WEIGHTS = "first weights of this user"
+    QUEUED = "a queued rebuild: trigger runs lost the race for the weights document, or failed"
     STORED_WEIGHTS_UNREADABLE = "the stored weights document is of another format or damaged"
     FORCED = "the callable asked for a rebuild (force)"
     CONFIG_SAVED = "the callable saved a new config"
@@ -118,6 +129,16 @@ class Attempt:
     newer_close: Callable[[], bool] = lambda: False
 
 
+def hand_off(request: Request, settings: Settings, conflicts: int) -> Skip | None:
+    """A run that lost `conflicts` compare-and-sets stops racing and hands the user's recompute
+    to the task queue (this Skip), or None: it races on. Trade events only (the callable
+    answers its caller itself)."""
+    after = settings.handoff_after_conflicts
+    if isinstance(request, TradeEvent) and after is not None and conflicts >= after:
+        return Skip(SkipReason.HANDED_OFF)
+    return None
+
+
 def decide(request: Request, state: UserState, settings: Settings, attempt: Attempt) -> Decision:
     """The one decision: what a run does with this request on this state."""
     stored = state.weights
@@ -131,6 +152,14 @@ def decide(request: Request, state: UserState, settings: Settings, attempt: Atte
         and stored.journal_as_of_ns >= first_read_ns
     ):
         return Skip(SkipReason.SUPERSEDED)
+    if isinstance(request, QueuedRebuild):
+        if (
+            isinstance(stored, StoredWeights)
+            and not stored.stale
+            and stored.journal_as_of_ns >= request.covers_until_ns
+        ):
+            return Skip(SkipReason.ALREADY_REFLECTED)
+        return Rebuild(RebuildReason.QUEUED)
     if isinstance(request, ConfigWritten):
         if stored is None:
             return Skip(SkipReason.NO_WEIGHTS_YET)

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from . import ENGINE_VERSION
 from .config import FIELD_NAMES, MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
-from .events import CallableRequest, Request, TradeEvent
+from .events import CallableRequest, QueuedRebuild, Request, TradeEvent
 from .explain import explain
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
@@ -42,6 +42,7 @@ class CauseKind(StrEnum):
     CALLABLE = "callable"
     CONFIG = "config"
     TRADE = "trade"
+    QUEUE = "queue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,9 @@ class Cause:
         if isinstance(request, TradeEvent):
             kind = request.kind.value
             return cls(CauseKind.TRADE, request.trade_id, request.event_id, request.commit_ns, kind)
-        return cls(CauseKind.CALLABLE if isinstance(request, CallableRequest) else CauseKind.CONFIG)
+        if isinstance(request, CallableRequest):
+            return cls(CauseKind.CALLABLE)
+        return cls(CauseKind.QUEUE if isinstance(request, QueuedRebuild) else CauseKind.CONFIG)
 
     def encode(self) -> dict[str, Any]:
         cause: dict[str, Any] = {"kind": self.kind.value}

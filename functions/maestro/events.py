@@ -2,7 +2,8 @@
 
 A trade journal write becomes a TradeEvent (a close, a delete, a reopening, an edit of a closed
 trade) or is Ignored with its reason; nothing downstream works the kind out again. The callable
-and the config trigger ask with a CallableRequest and a ConfigWritten.
+and the config trigger ask with a CallableRequest and a ConfigWritten; the task queue with a
+QueuedRebuild.
 """
 
 from __future__ import annotations
@@ -80,7 +81,16 @@ class ConfigWritten:
     """users/{uid}/maestro/config was written (by the callable, or straight to Firestore)."""
 
 
-Request = TradeEvent | CallableRequest | ConfigWritten
+@dataclass(frozen=True, slots=True)
+class QueuedRebuild:
+    """A rebuild handed to the task queue (task_queue.py) by trigger runs that lost the race
+    for the weights document, or failed: it answers for every close committed before
+    `covers_until_ns`."""
+
+    covers_until_ns: int
+
+
+Request = TradeEvent | CallableRequest | ConfigWritten | QueuedRebuild
 
 
 def classify_trade_write(

@@ -15,11 +15,11 @@ from firebase_functions import firestore_fn, https_fn, logger
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
-from . import documents, firestore_io, service
+from . import documents, firestore_io, service, task_queue
 from .call_limits import Admitted, RecentRefusals, Refused
 from .config import MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
 from .decisions import Settings
-from .events import CallableRequest, ConfigWritten, Ignored, classify_trade_write
+from .events import CallableRequest, ConfigWritten, Ignored, QueuedRebuild, classify_trade_write
 from .result import render_weights_table
 from .timestamps import to_ns
 
@@ -137,8 +137,48 @@ def on_trade_written(
     except Exception as error:
         https_error = _to_https_error(error, uid=uid, cause=f"trade {trade_id}")
         _mark_stale(uid, f"trigger for trade {trade_id} failed: {https_error.code.value}")
+        if settings.handoff_after_conflicts is not None:
+            _hand_off(uid, settings)  # the queue retries what this run could not do
         raise https_error from None
+    if outcome.status is service.RunStatus.HANDED_OFF and not _hand_off(uid, settings):
+        _mark_stale(uid, f"trigger for trade {trade_id} could not hand off its recompute")
     _log_run(f"trade {trade_id} ({classified.describe()})", uid, started, outcome, usage)
+
+
+def on_queued(request: https_fn.CallableRequest[Any], settings: Settings) -> None:
+    """The task queue function: a rebuild handed off by trigger runs (task_queue.py). A failure
+    raises, and the queue retries it with backoff; a task that is not ours is dropped."""
+    try:
+        uid, not_before_ns = task_queue.parse_task(request.data)
+    except ValueError as error:
+        logger.error("maestro task dropped", error=str(error))
+        return
+    # Cloud Tasks runs a task at its schedule time; the emulator runs it at once. Either way
+    # the read must come after every hand-off of the bucket: wait out what is left.
+    wait_ns = not_before_ns - time.time_ns()
+    if wait_ns > 0:
+        time.sleep(wait_ns / 1e9)
+    started, usage = time.perf_counter(), firestore_io.track_usage()
+    try:
+        outcome = service.recompute(
+            firestore_io.get_client(), uid, QueuedRebuild(not_before_ns), settings
+        )
+    except Exception as error:
+        raise _to_https_error(error, uid=uid, cause="queued rebuild") from None
+    _log_run("queued rebuild", uid, started, outcome, usage)
+
+
+def _hand_off(uid: str, settings: Settings) -> bool:
+    """Enqueue the user's queued rebuild; False (logged) when the queue cannot be reached."""
+    try:
+        handed = task_queue.hand_off(
+            uid, time.time_ns(), settings.handoff_bucket_seconds, settings.region
+        )
+    except Exception as error:
+        logger.warn("maestro hand-off failed", uid=uid, error=repr(error))
+        return False
+    logger.info("maestro handed off", uid=uid, task=handed.task_name, coalesced=not handed.enqueued)
+    return True
 
 
 def on_config_written(

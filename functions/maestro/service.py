@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from . import documents, firestore_io
+from . import decisions, documents, firestore_io
 from .decisions import LASTING_SKIPS, Apply, Attempt, Decision, Rebuild, Settings, Skip, decide
 from .documents import Cause, Provenance, StoredWeights, UserState
 from .events import Request, TradeEvent
@@ -41,6 +41,7 @@ _memory: Final = LastStored(max_trades=50_000)
 class RunStatus(StrEnum):
     WRITTEN = "written"
     SKIPPED = "skipped"
+    HANDED_OFF = "handed_off"  # to the task queue (handlers enqueue it)
 
 
 @dataclass(slots=True)
@@ -82,7 +83,7 @@ def recompute(
     db: Client, uid: str, request: Request, settings: Settings | None = None
 ) -> RunOutcome:
     """Run `request` for the user; raises on Firestore failures (handlers map them), and
-    Aborted after CAS_ATTEMPTS lost compare-and-sets."""
+    Aborted after CAS_ATTEMPTS lost compare-and-sets (a trade event may hand off sooner)."""
     from google.api_core import exceptions
 
     run = _Run(db, uid, request, settings or Settings())
@@ -92,7 +93,8 @@ def recompute(
             run.timings["conflicts"] = attempt
             # Closes of one user arriving together all write the weights: spread the retries.
             time.sleep(random.uniform(0, firestore_io.CONFLICT_BACKOFF_SECONDS * attempt))
-        outcome = run.attempt()
+        handed = decisions.hand_off(request, run.settings, attempt)
+        outcome = RunOutcome(RunStatus.HANDED_OFF, handed, None) if handed else run.attempt()
         if outcome is not None:
             run.timings["total"] = _elapsed_ms(started)
             outcome.timings_ms = run.timings

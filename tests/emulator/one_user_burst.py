@@ -20,10 +20,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from .harness import Suite, reflects, trade
+from .harness import Suite, debug_log_offset, function_log, reflects, trade
 
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 SEED_TRADES_PER_AGENT = 5
+# After the last instance's run, how long a queued rebuild may take to land (its bucket, 5 s
+# by default, 1 s of margin, the rebuild).
+QUEUE_GRACE_SECONDS = 30.0
 
 
 @dataclass
@@ -35,6 +38,7 @@ class OneUserReport:
     reads: int
     writes: int
     runs_failed: int
+    queued_runs: int  # the task queue's rebuilds (issue 14), their reads and writes included
     errors: dict[str, int]
     statuses: dict[str, int]
     seconds_to_final: float | None  # from the release of the instances; None: never reflected
@@ -49,6 +53,7 @@ class OneUserReport:
             "reads": self.reads,
             "writes": self.writes,
             "runs_failed": self.runs_failed,
+            "queued_runs": self.queued_runs,
             "errors": self.errors,
             "run_statuses": self.statuses,
             "seconds_to_final_document": (
@@ -72,6 +77,7 @@ def run_one_user_burst(
     spawn = multiprocessing.get_context("spawn")
     ready, go, results = spawn.Queue(), spawn.Event(), spawn.Queue()
     shares = [trade_ids[i::instances] for i in range(instances)]
+    log_offset = debug_log_offset()
     workers = [
         spawn.Process(target=_instance, args=(suite.project, uid, share, ready, go, results))
         for share in shares
@@ -82,19 +88,23 @@ def run_one_user_burst(
         ready.get(timeout=120)  # every instance imported main and holds its events
     go.set()
     released = time.monotonic()
-    seconds_to_final = None
+    seconds_to_final, runs_over = None, None
     deadline = released + timeout
     while time.monotonic() < deadline:
         document = suite.weights_doc(uid) or {}
         if all(reflects(document, trade_id, commit) for trade_id, commit in commits.items()):
             seconds_to_final = time.monotonic() - released
             break
-        if not any(worker.is_alive() for worker in workers) and results.qsize() == len(workers):
-            break  # every run is over and the document still misses a close
+        if runs_over is None and results.qsize() == len(workers):
+            runs_over = time.monotonic()
+        if runs_over is not None and time.monotonic() - runs_over > QUEUE_GRACE_SECONDS:
+            break  # every run is over, no queued rebuild came, and a close is missing
         time.sleep(0.02)
     records = [record for _ in workers for record in results.get(timeout=timeout)]
     for worker in workers:
         worker.join(timeout=30)
+    handed_off = sum(1 for record in records if record.get("status") == "handed_off")
+    queued = _queued_runs(log_offset, uid, expected=1 if handed_off else 0)
     document = suite.weights_doc(uid) or {}
     statuses = Counter(str(record.get("status", "failed")) for record in records)
     return OneUserReport(
@@ -102,15 +112,32 @@ def run_one_user_burst(
         instances=instances,
         runs=len(records),
         attempts=sum(record["attempts"] for record in records),
-        reads=sum(record["reads"] for record in records),
-        writes=sum(record["writes"] for record in records),
+        reads=sum(record["reads"] for record in records) + sum(e["reads"] for e in queued),
+        writes=sum(record["writes"] for record in records) + sum(e["writes"] for e in queued),
         runs_failed=sum(1 for record in records if "error" in record),
+        queued_runs=len(queued),
         errors=dict(Counter(record["error"] for record in records if "error" in record)),
         statuses=dict(statuses),
         seconds_to_final=seconds_to_final,
         stale_at_end=document.get("stale") is not False,
         equals_engine=document.get("weights") == suite.offline_weights(uid),
     )
+
+
+def _queued_runs(offset: int, uid: str, expected: int) -> list[dict[str, Any]]:
+    """The task queue's runs for the user, from the functions' log lines."""
+
+    def queued(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in entries
+            if e.get("uid") == uid
+            and e.get("message") == "maestro weights"
+            and e.get("cause") == "queued rebuild"
+        ]
+
+    found = function_log(offset, uid, lambda entries: len(queued(entries)) >= expected, 5.0)
+    return queued(found)
 
 
 def _seed_and_close(suite: Suite, uid: str, closes: int) -> list[str]:

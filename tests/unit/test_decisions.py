@@ -23,12 +23,14 @@ from maestro.decisions import (
     Skip,
     SkipReason,
     decide,
+    hand_off,
 )
 from maestro.documents import EffectiveConfig, StoredWeights, Unreadable, UserState
 from maestro.events import (
     CallableRequest,
     ConfigWritten,
     EventKind,
+    QueuedRebuild,
     Request,
     TradeEvent,
     classify_trade_write,
@@ -200,6 +202,14 @@ CASES: list[tuple[str, Request, UserState, Settings, Attempt, Decision]] = [
      state(windows=windows(lookback=3), config=EffectiveConfig(
          MaestroConfig(lookback_trades=3), "defaults")),
      NO_SKIP, Attempt(), Rebuild(RebuildReason.CLOSE_NEEDS_QUERY)),
+    ("queued, a later rebuild covers it", QueuedRebuild(AS_OF), state(), NO_SKIP, Attempt(),
+     Skip(SkipReason.ALREADY_REFLECTED)),
+    ("queued", QueuedRebuild(AS_OF + 1), state(), NO_SKIP, Attempt(),
+     Rebuild(RebuildReason.QUEUED)),
+    ("queued on stale weights", QueuedRebuild(AS_OF), state(stored(stale=True)), NO_SKIP,
+     Attempt(), Rebuild(RebuildReason.QUEUED)),
+    ("queued, first weights", QueuedRebuild(AS_OF), state(None), NO_SKIP, Attempt(),
+     Rebuild(RebuildReason.QUEUED)),
 ]  # fmt: skip
 
 
@@ -216,7 +226,17 @@ def test_each_rule(
 
 def test_every_reason_has_a_case() -> None:
     reached = {case[-1].reason for case in CASES if not isinstance(case[-1], Apply)}
-    assert reached == set(SkipReason) | set(RebuildReason)
+    # HANDED_OFF is hand_off's, not decide's: test_a_trade_event_hands_off_after_two_conflicts
+    assert reached | {SkipReason.HANDED_OFF} == set(SkipReason) | set(RebuildReason)
+
+
+def test_a_trade_event_hands_off_after_two_conflicts() -> None:
+    on = Settings(handoff_after_conflicts=2)
+    assert hand_off(close(), on, 1) is None
+    assert hand_off(close(), on, 2) == Skip(SkipReason.HANDED_OFF)
+    assert hand_off(CallableRequest(force=True), on, 5) is None  # the callable races on
+    assert hand_off(QueuedRebuild(AS_OF), on, 5) is None  # the queue itself retries the task
+    assert hand_off(close(), Settings(), 7) is None  # off unless the deployment turns it on
 
 
 def test_a_close_on_trusted_windows_is_applied() -> None:
