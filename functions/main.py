@@ -11,7 +11,7 @@ from firebase_functions import firestore_fn, https_fn, options, params, tasks_fn
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
-from maestro import call_limits, config, decisions, handlers
+from maestro import call_limits, config, decisions, handlers, task_queue
 
 # Deploy-time settings (override in functions/.env or at deploy time).
 MEMORY_MB = params.IntParam("MAESTRO_MEMORY_MB", default=256)
@@ -66,8 +66,8 @@ def settings() -> decisions.Settings:
         window_max_age_seconds=WINDOW_MAX_AGE_SECONDS.value,
         cache_ttl_seconds=CACHE_TTL_SECONDS.value,
         max_run_trades=MAX_RUN_TRADES.value,
-        handoff_after_conflicts=HANDOFF_AFTER_CONFLICTS.value or None,
-        handoff_bucket_seconds=HANDOFF_BUCKET_SECONDS.value,
+        handoff_after_conflicts=max(0, HANDOFF_AFTER_CONFLICTS.value) or None,
+        handoff_bucket_seconds=max(1, HANDOFF_BUCKET_SECONDS.value),
         region=REGION,
         expensive_call_limits=(
             call_limits.Limit(EXPENSIVE_CALLS_PER_MINUTE.value, 60),
@@ -99,8 +99,13 @@ def recompute_on_config_written(
 # The queue's id is this function's name: letters and digits only (no "_").
 @tasks_fn.on_task_dispatched(
     retry_config=options.RetryConfig(
-        max_attempts=6, min_backoff_seconds=2, max_backoff_seconds=60, max_doublings=4
+        max_attempts=task_queue.MAX_ATTEMPTS,
+        min_backoff_seconds=2,
+        max_backoff_seconds=60,
+        max_doublings=5,
     ),
+    # the queue waits DISPATCH_DEADLINE_SECONDS for an answer: the function may take as long
+    timeout_sec=task_queue.DISPATCH_DEADLINE_SECONDS,
     # at most one queued rebuild per user and bucket; instances stay within max_instances
     rate_limits=options.RateLimits(max_concurrent_dispatches=10, max_dispatches_per_second=20),
 )

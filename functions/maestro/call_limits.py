@@ -70,6 +70,11 @@ class Refused:
         )
 
 
+def any_active(limits: Sequence[Limit]) -> bool:
+    """Whether any limit is on (calls > 0): with none, nothing is counted or stored."""
+    return any(limit.calls > 0 for limit in limits)
+
+
 def admit(log_ns: Sequence[int], now_ns: int, limits: Sequence[Limit]) -> Admitted | Refused:
     """Admit a request at `now_ns` given the times of the admitted ones (any order; times after
     `now_ns`, from an instance whose clock runs ahead, count as recent)."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from .methods import AllocatorMethod, ScoreMethod
+from .methods.sharpe import AgentStatus
 from .result import WeightReason
 
 # Fewer valid trades than this and a weight rests on thin evidence: a per-trade Sharpe of 10
@@ -19,10 +20,11 @@ from .result import WeightReason
 THIN_EVIDENCE_TRADES: Final = 10
 
 PLAIN_STATUS: Final = {
-    "ok": "scored",
-    "no_trades": "no valid trade",
-    "insufficient_data": "1 valid trade",
-    "zero_volatility": "all returns equal",
+    AgentStatus.OK: "scored",
+    AgentStatus.NO_TRADES: "no valid trade",
+    AgentStatus.INSUFFICIENT_DATA: "1 valid trade",
+    AgentStatus.ZERO_VOLATILITY: "all returns equal",
+    AgentStatus.PSR_UNDEFINED: "PSR undefined",
 }
 
 # The score's name and unit, as a column header.
@@ -37,6 +39,9 @@ _SHARE: Final = {
     AllocatorMethod.INVERSE_VOLATILITY: "inverse-volatility share",
     AllocatorMethod.HRP: "HRP share",
 }
+
+
+_STATUSES: Final = frozenset(status.value for status in AgentStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +73,8 @@ def explain(detail: Mapping[str, Any]) -> Explanation:
         WeightReason.NONE_PERFORMING_EQUAL: "equal split: no agent performs",
         WeightReason.NONE_PERFORMING_ZERO: "0: no agent performs",
     }[reason]
-    return Explanation(PLAIN_STATUS.get(status, status), short, used < THIN_EVIDENCE_TRADES)
+    plain = PLAIN_STATUS.get(AgentStatus(status), status) if status in _STATUSES else status
+    return Explanation(plain, short, used < THIN_EVIDENCE_TRADES)
 
 
 def _why_not_performing(status: str, used: int, sharpe: Decimal) -> str:
@@ -78,4 +84,6 @@ def _why_not_performing(status: str, used: int, sharpe: Decimal) -> str:
         return f"{used} trade only"
     if status == "zero_volatility":
         return "all returns equal"
+    if status == "psr_undefined":
+        return "PSR undefined (under 3 trades)"
     return "negative Sharpe" if sharpe < 0 else "Sharpe 0"

@@ -272,7 +272,11 @@ def admit_expensive_call(
         (snapshot,) = with_retries(lambda: _get_all(db, [ref]))
         _bill(reads=1)
         stored = snapshot.to_dict() if snapshot.exists else None
-        verdict = call_limits.admit(documents.call_log_of(stored), now_ns, limits)
+        log = documents.call_log_of(stored)
+        if attempt and now_ns in log:
+            # A retried commit whose first try landed (its answer lost): this call's own entry.
+            return Admitted(log, max(log) + max(limit.window_seconds for limit in limits) * 10**9)
+        verdict = call_limits.admit(log, now_ns, limits)
         if isinstance(verdict, Refused):
             return verdict
         fields = documents.call_log_fields(verdict.log_ns, verdict.expires_at_ns)
@@ -284,8 +288,8 @@ def admit_expensive_call(
             batch.create(ref, fields)
         try:
             with_retries(functools.partial(_commit, batch))
-        except (exceptions.FailedPrecondition, exceptions.AlreadyExists):
-            continue  # another instance admitted a call meanwhile: count again
+        except (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound):
+            continue  # another instance admitted a call meanwhile (or TTL deleted it): again
         _bill(writes=1)
         return verdict
     raise exceptions.Aborted(f"call limits of {uid}: too much contention ({CAS_ATTEMPTS} attempts)")

@@ -15,7 +15,7 @@ from firebase_functions import firestore_fn, https_fn, logger
 from firebase_functions.core import Change
 from google.cloud.firestore_v1 import DocumentSnapshot
 
-from . import documents, firestore_io, service, task_queue
+from . import call_limits, documents, firestore_io, service, task_queue
 from .call_limits import Admitted, RecentRefusals, Refused
 from .config import MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
 from .decisions import Settings
@@ -154,8 +154,9 @@ def on_queued(request: https_fn.CallableRequest[Any], settings: Settings) -> Non
         logger.error("maestro task dropped", error=str(error))
         return
     # Cloud Tasks runs a task at its schedule time; the emulator runs it at once. Either way
-    # the read must come after every hand-off of the bucket: wait out what is left.
-    wait_ns = not_before_ns - time.time_ns()
+    # the read must come after every hand-off of the bucket: wait out what is left (a bucket
+    # and its margin at most, whatever the task says).
+    wait_ns = min(not_before_ns - time.time_ns(), (settings.handoff_bucket_seconds + 1) * 10**9)
     if wait_ns > 0:
         time.sleep(wait_ns / 1e9)
     started, usage = time.perf_counter(), firestore_io.track_usage()
@@ -164,7 +165,13 @@ def on_queued(request: https_fn.CallableRequest[Any], settings: Settings) -> Non
             firestore_io.get_client(), uid, QueuedRebuild(not_before_ns), settings
         )
     except Exception as error:
-        raise _to_https_error(error, uid=uid, cause="queued rebuild") from None
+        https_error = _to_https_error(error, uid=uid, cause="queued rebuild")
+        retries = request.raw_request.headers.get("X-CloudTasks-TaskRetryCount", "0")
+        if retries.isdigit() and int(retries) >= task_queue.MAX_ATTEMPTS - 1:
+            # The queue gives up after this attempt: the closes handed to it must not go
+            # missing silently. Stale makes the next close or call rebuild.
+            _mark_stale(uid, f"queued rebuild failed {task_queue.MAX_ATTEMPTS} times")
+        raise https_error from None
     _log_run("queued rebuild", uid, started, outcome, usage)
 
 
@@ -209,6 +216,8 @@ def _admit_expensive_call(db: Any, uid: str, settings: Settings, usage: firestor
     beyond them. A refusal reads the limits document once per instance and is remembered
     until its retry time; only that first one is logged (a flood would otherwise pay for a
     log line per call)."""
+    if not call_limits.any_active(settings.expensive_call_limits):
+        return  # limits off: nothing to count
     now_ns = settings.clock_ns()
     verdict: Admitted | Refused | None = _recent_refusals.recall(uid, now_ns)
     if verdict is None:

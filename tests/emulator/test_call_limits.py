@@ -179,3 +179,34 @@ def test_two_processes_calling_for_one_user_share_the_limit(suite: Suite) -> Non
     stored = suite.db.document(f"maestroLimits/{user.uid}").get().to_dict()
     assert stored is not None and len(stored["admitted_ns"]) == PER_MINUTE
     wait_until(lambda: suite.weights_doc(user.uid) is not None)
+
+
+def test_a_commit_whose_answer_is_lost_counts_once_and_limits_off_store_nothing(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from google.api_core import exceptions
+
+    user = seed_user(suite, "lost-answer")
+    real_commit = firestore_io._commit
+    lost: list[bool] = []
+
+    def landed_but_lost(batch: Any) -> Any:
+        results = real_commit(batch)
+        if not lost:  # the first commit (the limits document's) lands; its answer does not
+            lost.append(True)
+            raise exceptions.DeadlineExceeded("answer lost")
+        return results
+
+    monkeypatch.setattr(firestore_io, "_commit", landed_but_lost)
+    settings = Settings(expensive_call_limits=(Limit(1, 60),))
+    monkeypatch.setattr(main, "settings", lambda: settings)
+    status, body = call_callable({"force": True}, user.id_token)
+    assert status == 200, body  # its own entry, found on the re-read, is not another call's
+    stored = suite.db.document(f"maestroLimits/{user.uid}").get().to_dict()
+    assert stored is not None and len(stored["admitted_ns"]) == 1
+
+    other = seed_user(suite, "limits-off")
+    off = Settings(expensive_call_limits=(Limit(0, 60), Limit(0, 3600)))
+    monkeypatch.setattr(main, "settings", lambda: off)
+    assert [call_callable({"force": True}, other.id_token)[0] for _ in range(8)] == [200] * 8
+    assert not suite.db.document(f"maestroLimits/{other.uid}").get().exists

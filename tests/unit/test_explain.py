@@ -104,3 +104,19 @@ def test_a_floor_above_a_share_says_so_and_thin_evidence_is_under_ten_trades() -
         [*trades("A", WINNER), *trades("C", ["1"])], MaestroConfig(agent_ids=("A", "C"))
     ).to_json_dict()
     assert reasons_of(lone) == {"A": "softmax share", "C": "floor: 1 trade only (thin evidence)"}
+
+
+def test_every_status_has_plain_words_and_psr_undefined_says_so() -> None:
+    from maestro.explain import PLAIN_STATUS
+    from maestro.methods.sharpe import AgentStatus
+
+    assert set(PLAIN_STATUS) == set(AgentStatus)
+    config = MaestroConfig.from_mapping({"agent_ids": ["Winner", "Pair"], "score": "psr"})
+    payload = compute_weights([*trades("Winner", WINNER), *trades("Pair", ["3", "1"])], config)
+    pair = payload.to_json_dict()["agents"]["Pair"]
+    assert pair["status"] == "psr_undefined"
+    assert pair["explanation"] == {
+        "status": "PSR undefined",
+        "reason": "floor: PSR undefined (under 3 trades)",
+        "thin_evidence": True,
+    }
