@@ -90,17 +90,31 @@ class EffectiveConfig:
 def resolve_config(
     stored: Mapping[str, Any] | None, max_run_trades: int = MAX_RUN_TRADES
 ) -> EffectiveConfig:
-    """The user's saved config, else the defaults. A config someone corrupted by hand, or one
-    larger than a run can afford (check_run_size: a config saved before the bound was lowered),
-    is reported in the source and replaced by the defaults; it never blocks a recompute."""
+    """The user's saved config, else the defaults. A config someone corrupted by hand is
+    reported in the source and replaced by the defaults. A valid one that reads more journal
+    documents than a run may (saved before MAESTRO_MAX_RUN_TRADES was lowered) keeps its agents,
+    with lookback_trades cut to fit, said in the source: swapping a user's capital to the
+    default agents would be worse. Neither blocks a recompute."""
     if stored is None:
         return EffectiveConfig(MaestroConfig(), "defaults")
     raw = {key: value for key, value in stored.items() if key in FIELD_NAMES}
     try:
         config = MaestroConfig.from_mapping(raw)
-        return EffectiveConfig(check_run_size(config, max_run_trades), "saved")
     except ConfigError as error:
         return EffectiveConfig(MaestroConfig(), f"defaults (saved config invalid: {error})")
+    try:
+        return EffectiveConfig(check_run_size(config, max_run_trades), "saved")
+    except ConfigError as error:
+        fitting = max_run_trades // len(config.agent_ids)
+        try:
+            cut_config = MaestroConfig.from_mapping({**raw, "lookback_trades": fitting})
+            cut = check_run_size(cut_config, max_run_trades)
+        except ConfigError:
+            return EffectiveConfig(MaestroConfig(), f"defaults (saved config invalid: {error})")
+        return EffectiveConfig(
+            cut,
+            f"saved, lookback_trades cut to {fitting} (MAESTRO_MAX_RUN_TRADES {max_run_trades})",
+        )
 
 
 def config_fields(config: MaestroConfig, updated_at: object) -> dict[str, Any]:

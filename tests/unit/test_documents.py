@@ -236,10 +236,19 @@ def test_a_saved_config_is_used_and_a_corrupted_one_replaced_by_the_defaults() -
     broken = resolve_config({"lookback_trades": "lots"})
     assert broken.config == MaestroConfig()
     assert broken.source.startswith("defaults (saved config invalid: lookback_trades")
-    too_big = {"agent_ids": [f"a{i}" for i in range(40)], "lookback_trades": 1000}
-    oversized = resolve_config({**too_big, "min_floor_weight": 0})
-    assert oversized.config == MaestroConfig()
-    assert "40 agents (agent_ids) x 1000 trades" in oversized.source
+    too_many = {"agent_ids": [f"a{i}" for i in range(65)], "lookback_trades": 10}
+    oversized = resolve_config({**too_many, "min_floor_weight": 0})
+    assert oversized.config == MaestroConfig()  # more agents than a run may take: no cut fits
+    assert "at most 64 agents" in oversized.source
+    # Saved before MAESTRO_MAX_RUN_TRADES was lowered: the agents stay, the lookback is cut.
+    agents = [f"a{i}" for i in range(40)]
+    lowered = resolve_config({"agent_ids": agents, "lookback_trades": 1000, "min_floor_weight": 0})
+    assert lowered.config.agent_ids == tuple(agents) and lowered.config.lookback_trades == 800
+    assert lowered.source == "saved, lookback_trades cut to 800 (MAESTRO_MAX_RUN_TRADES 32000)"
+    smaller = resolve_config({"lookback_trades": 100}, max_run_trades=200)
+    assert smaller.config == MaestroConfig(lookback_trades=50)
+    tiny = resolve_config({"lookback_trades": 100}, max_run_trades=7)  # 1 a agent: under 2
+    assert tiny.config == MaestroConfig() and tiny.source.startswith("defaults (saved config")
 
 
 def test_amounts_keep_every_digit_through_the_stored_form() -> None:
