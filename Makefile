@@ -31,6 +31,7 @@ lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	MYPYPATH=functions $(VENV)/bin/mypy --strict --python-version 3.11 scripts/backfill.py
 
 unit: $(VENV_STAMP)
 	$(PY) -m pytest tests/unit -q

@@ -196,8 +196,13 @@ def reasons_of(fields: Mapping[str, Any]) -> dict[str, str]:
     (explain.py), thin evidence marked."""
     reasons = {}
     for agent, detail in fields["agents"].items():
-        stored = detail.get("explanation")
-        explanation = stored if isinstance(stored, Mapping) else explain(detail).to_json_dict()
+        stored = detail.get("explanation") if isinstance(detail, Mapping) else None
+        try:
+            explanation = stored if isinstance(stored, Mapping) else explain(detail).to_json_dict()
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            # a stored document someone damaged: its log line must not fail the run it follows
+            reasons[agent] = "unexplained (the stored entry is not one Maestro writes)"
+            continue
         thin = " (thin evidence)" if explanation.get("thin_evidence") else ""
         reasons[agent] = f"{explanation.get('reason')}{thin}"
     return reasons

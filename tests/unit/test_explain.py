@@ -100,6 +100,10 @@ def test_a_floor_above_a_share_says_so_and_thin_evidence_is_under_ten_trades() -
         a: {k: v for k, v in d.items() if k != "explanation"} for a, d in payload["agents"].items()
     }
     assert reasons_of(payload) == reasons_of({**payload, "agents": stripped})
+    damaged = {**payload, "agents": {"A": {"status": "ok"}, "B": "not a map"}}
+    assert set(reasons_of(damaged).values()) == {
+        "unexplained (the stored entry is not one Maestro writes)"
+    }
     lone = compute_weights(
         [*trades("A", WINNER), *trades("C", ["1"])], MaestroConfig(agent_ids=("A", "C"))
     ).to_json_dict()
