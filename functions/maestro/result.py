@@ -133,7 +133,8 @@ class AgentResult:
 @dataclass(frozen=True, slots=True)
 class WeightsResult:
     """Weights per agent (in config order) with the per-agent detail and the effective config.
-    The weights add up to exactly 1, except when no agent performs under enforce_performance."""
+    The weights add up to exactly 1, except under enforce_performance when no agent performs or
+    capped performers cannot take their budget (the rest stays unallocated, with a warning)."""
 
     weights: Mapping[str, Decimal]
     agents: Mapping[str, AgentResult]
@@ -184,8 +185,8 @@ def render_weights_table(payload: Mapping[str, Any], footnotes: Sequence[str] = 
         allocator = ran if ran == chosen else f"{chosen}, fell back to {ran}"
         lines.append(f"score: {score_method.value}, allocator: {allocator}")
     header = ["Agent", "Weight", "Sharpe per trade"]
-    if extended:
-        header.append(SCORE_LABEL[score_method])
+    if extended:  # the score that shaped the weights (penalty and all), beside the Sharpe
+        header.append(f"Score: {SCORE_LABEL[score_method]}")
     header += ["Used / rejected", "Mean per trade", "Status", "Why"]
     rows, thin = [], False
     for agent in order:

@@ -20,8 +20,8 @@ from .timestamps import NANOS_PER_SECOND, from_ns
 # The queue's id is the function's name, and a queue id admits letters, digits and "-" only.
 QUEUE_FUNCTION: Final = "recomputequeue"
 DISPATCH_DEADLINE_SECONDS: Final = 120  # a rebuild at the read bound takes up to about 60 s
-# The queue's attempts at a task (retried with backoff from 2 s, doubling, to 60 s: about 5
-# minutes in all); after the last one fails, the document is flagged stale (handlers).
+# The queue's attempts at a task (retried with backoff from 2 s, doubling, to 60 s: about 3
+# minutes of waiting in all); after the last one fails, the document is flagged stale.
 MAX_ATTEMPTS: Final = 8
 
 

@@ -95,7 +95,7 @@ def test_the_table_with_engine_v2_options(
         "Agent",
         "Weight",
         "Sharpe per trade",
-        "PSR (probability)",
+        "Score: PSR (probability)",
         "Used / rejected",
         "Mean per trade",
         "Status",
