@@ -89,7 +89,13 @@ def admit(log_ns: Sequence[int], now_ns: int, limits: Sequence[Limit]) -> Admitt
     if refusals:
         return max(refusals, key=lambda refused: refused.retry_after_seconds)
     kept = (*recent, now_ns)[-max(limit.calls for limit in active) :]
-    return Admitted(kept, max(kept) + longest_ns)
+    return recorded(kept, limits)
+
+
+def recorded(log_ns: Sequence[int], limits: Sequence[Limit]) -> Admitted:
+    """The log as it stands, admitted: it holds the request already (a stored log)."""
+    longest = max(limit.window_seconds for limit in limits if limit.calls > 0)
+    return Admitted(tuple(log_ns), max(log_ns) + longest * NANOS_PER_SECOND)
 
 
 def _refusal(recent: Sequence[int], now_ns: int, limit: Limit) -> Refused | None:

@@ -19,7 +19,7 @@ from .result import WeightReason
 # returns still has a standard error of about 1/sqrt(10) ~ 0.32, as large as most scores.
 THIN_EVIDENCE_TRADES: Final = 10
 
-PLAIN_STATUS: Final = {
+PLAIN_STATUS: Final[dict[str, str]] = {
     AgentStatus.OK: "scored",
     AgentStatus.NO_TRADES: "no valid trade",
     AgentStatus.INSUFFICIENT_DATA: "1 valid trade",
@@ -39,9 +39,6 @@ _SHARE: Final = {
     AllocatorMethod.INVERSE_VOLATILITY: "inverse-volatility share",
     AllocatorMethod.HRP: "HRP share",
 }
-
-
-_STATUSES: Final = frozenset(status.value for status in AgentStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +70,8 @@ def explain(detail: Mapping[str, Any]) -> Explanation:
         WeightReason.NONE_PERFORMING_EQUAL: "equal split: no agent performs",
         WeightReason.NONE_PERFORMING_ZERO: "0: no agent performs",
     }[reason]
-    plain = PLAIN_STATUS.get(AgentStatus(status), status) if status in _STATUSES else status
-    return Explanation(plain, short, used < THIN_EVIDENCE_TRADES)
+    # StrEnum members hash as their values: the status string finds its member's words.
+    return Explanation(PLAIN_STATUS.get(status, status), short, used < THIN_EVIDENCE_TRADES)
 
 
 def _why_not_performing(status: str, used: int, sharpe: Decimal) -> str:

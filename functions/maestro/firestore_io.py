@@ -275,7 +275,7 @@ def admit_expensive_call(
         log = documents.call_log_of(stored)
         if attempt and now_ns in log:
             # A retried commit whose first try landed (its answer lost): this call's own entry.
-            return Admitted(log, max(log) + max(limit.window_seconds for limit in limits) * 10**9)
+            return call_limits.recorded(log, limits)
         verdict = call_limits.admit(log, now_ns, limits)
         if isinstance(verdict, Refused):
             return verdict

@@ -93,24 +93,24 @@ class LoadSummary:
 
     def footnotes(self) -> list[str]:
         """Under the weights table: the agents ignored and why, and the dates covered."""
-        notes = []
-        for agent, rows in self.unconfigured.items():
-            guess = self.probably.get(agent)
-            hint = f"; did you mean {guess}?" if guess else ""
-            notes.append(f"ignored: {agent!r} ({rows} {self.noun}), not in agent_ids{hint}")
-        if self.first_close is None:
-            notes.append("no closed trade in the journal")
-        else:
-            notes.append(f"closes from {self.first_close} to {self.last_close}")
+        notes = [
+            f"ignored: {agent!r} ({rows} {self.noun}), not in agent_ids{self._guess(agent)}"
+            for agent, rows in self.unconfigured.items()
+        ]
+        notes.append(self._covered() or "no closed trade in the journal")
         return notes
 
+    def _covered(self) -> str | None:
+        if self.first_close is None:
+            return None
+        return f"closes from {self.first_close} to {self.last_close}"
+
+    def _guess(self, agent: str) -> str:
+        guess = self.probably.get(agent)
+        return f"; did you mean {guess}?" if guess else ""
+
     def lines(self, result: WeightsResult) -> list[str]:
-        covered = (
-            f", closes from {self.first_close} to {self.last_close}"
-            if self.first_close is not None
-            else ", no close"
-        )
-        lines = [f"{self.rows} {self.noun} read{covered}"]
+        lines = [f"{self.rows} {self.noun} read, {self._covered() or 'no close'}"]
         if self.duplicates:
             lines.append(f"{self.duplicates} duplicate trade id(s): the later row kept")
         for agent, detail in result.agents.items():
@@ -129,10 +129,10 @@ class LoadSummary:
                 f" most recent closed, {detail.trades_used} used, {detail.trades_rejected}"
                 f" rejected{rejected}{outside}"
             )
-        for agent, rows in self.unconfigured.items():
-            guess = self.probably.get(agent)
-            hint = f"; did you mean {guess}?" if guess else ""
-            lines.append(f"not configured, ignored: {agent!r} ({rows} {self.noun}){hint}")
+        lines.extend(
+            f"not configured, ignored: {agent!r} ({rows} {self.noun}){self._guess(agent)}"
+            for agent, rows in self.unconfigured.items()
+        )
         return lines
 
 

@@ -268,6 +268,20 @@ def trade(
     }
 
 
+def base_journal() -> dict[str, dict[str, Any]]:
+    """Closes of three agents (SectorRotation has none) and an open trade."""
+    return {
+        "w1": trade("WhaleFlowAgent", 1, "12.50"),
+        "w2": trade("WhaleFlowAgent", 2, "-3.10"),
+        "w3": trade("WhaleFlowAgent", 3, "8.00"),
+        "s1": trade("SentimentAgent", 4, "2.00"),
+        "s2": trade("SentimentAgent", 5, "-6.00"),
+        "s3": trade("SentimentAgent", 6, "1.00"),
+        "g1": trade("GammaScalper", 7, "-4.00"),
+        "open1": trade("WhaleFlowAgent", 8, "0", closed=False),
+    }
+
+
 def seed_journal(
     suite: Suite, uid: str, trades: dict[str, dict[str, Any]], *, wait: bool = True
 ) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from maestro.config import MaestroConfig
 
-from .harness import ROOT, Suite, seed_journal, trade
+from .harness import ROOT, Suite, base_journal, seed_journal, trade
 
 
 def run_cli(uid: str, *args: str) -> tuple[dict[str, Any], list[str]]:
@@ -35,18 +35,11 @@ def run_cli(uid: str, *args: str) -> tuple[dict[str, Any], list[str]]:
 def test_the_cli_reads_a_users_journal_as_the_functions_do(suite: Suite, tmp_path: Path) -> None:
     user = suite.create_user()
     journal = {
-        "w1": trade("WhaleFlowAgent", 1, "12.50"),
-        "w2": trade("WhaleFlowAgent", 2, "-3.10"),
-        "w3": trade("WhaleFlowAgent", 3, "8.00"),
-        "s1": trade("SentimentAgent", 4, "2.00"),
-        "s2": trade("SentimentAgent", 5, "-6.00"),
-        "s3": trade("SentimentAgent", 6, "1.00"),
-        "g1": trade("GammaScalper", 7, "-4.00"),
+        **base_journal(),  # its open trade (closed_at null) is read by its query, and ignored
         "r1": trade("SectorRotation", 8, "1.50"),
         "r2": trade("SectorRotation", 9, "2.50"),
         # a string: Firestore sorts it before every timestamp, and the window holds it, rejected
         "r3": trade("SectorRotation", 10, "9") | {"closed_at": "2026-11-02T14:40:00Z"},
-        "open": trade("WhaleFlowAgent", 11, "0", closed=False),  # closed_at null: read, ignored
         "other": trade("MomentumAgentV0", 12, "5"),  # not configured: never queried
     }
     settled = seed_journal(suite, user.uid, journal)

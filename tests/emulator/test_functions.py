@@ -24,22 +24,9 @@ from maestro.decisions import (
 from maestro.documents import UserState
 from maestro.events import CallableRequest
 
-from .harness import Suite, seed_journal, trade, wait_until
+from .harness import Suite, base_journal, seed_journal, trade, wait_until
 
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
-
-
-def base_journal() -> dict[str, dict[str, Any]]:
-    return {
-        "w1": trade("WhaleFlowAgent", 1, "12.50"),
-        "w2": trade("WhaleFlowAgent", 2, "-3.10"),
-        "w3": trade("WhaleFlowAgent", 3, "8.00"),
-        "s1": trade("SentimentAgent", 4, "2.00"),
-        "s2": trade("SentimentAgent", 5, "-6.00"),
-        "s3": trade("SentimentAgent", 6, "1.00"),
-        "g1": trade("GammaScalper", 7, "-4.00"),
-        "open1": trade("WhaleFlowAgent", 8, "0", closed=False),
-    }
 
 
 def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:

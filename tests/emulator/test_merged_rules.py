@@ -10,23 +10,25 @@ afterwards, so no other test ever sees the merged rules."""
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .harness import ROOT, Suite, User
+from .harness import ROOT, Suite
 from .test_rules import (
     ACTORS,
     ALLOWED,
     OPERATIONS,
     PATHS,
-    _admin_read,
-    attempt,
+    admin_reads,
+    assert_denied_writes_left_nothing,
+    not_as_allowed,
     people,  # noqa: F401 - test_rules' fixture, used here by name
+    run_cells,
+    tokens_of,
 )
 
 MERGED_RULES = Path(__file__).resolve().parent / "rules" / "merged_example.rules"
@@ -43,8 +45,6 @@ PROJECT_ALLOWED = {
     *((actor, operation, "products/{id}") for actor in ACTORS for operation in ("get", "list")),
     *(("owner", operation, "users/{uid}/profile/{doc}") for operation in OPERATIONS),
 }
-
-Cell = tuple[str, str, str]
 
 
 def put_rules(suite: Suite, source: str) -> None:
@@ -79,33 +79,12 @@ def project_documents(suite: Suite, people: dict[str, Any]) -> dict[str, Any]:  
     return people
 
 
-def run_cells(
-    suite: Suite, owner: User, tokens: dict[str, str | None], paths: Mapping[str, tuple[str, str]]
-) -> dict[Cell, int]:
-    return {
-        (actor, operation, kind): attempt(suite, actor, operation, kind, owner, tokens, paths)
-        for actor, operation, kind in itertools.product(ACTORS, OPERATIONS, paths)
-    }
-
-
-def not_as_allowed(outcomes: Mapping[Cell, int], allowed: set[Cell]) -> dict[Cell, int]:
-    return {
-        cell: status
-        for cell, status in outcomes.items()
-        if (status == 200) != (cell in allowed) or status not in (200, 403)
-    }
-
-
 def test_merged_rules_leave_maestros_cells_exactly_as_maestros_own(
     suite: Suite, project_documents: dict[str, Any], load_rules: Callable[[Path], None]
 ) -> None:
     owner = project_documents["owner"]
-    tokens: dict[str, str | None] = {
-        "signed_out": None,
-        "owner": owner.id_token,
-        "other": project_documents["other"].id_token,
-    }
-    before = {kind: _admin_read(suite, kind, owner) for kind in PATHS}
+    tokens = tokens_of(project_documents)
+    before = admin_reads(suite, owner)
 
     load_rules(OWN_RULES)
     own = run_cells(suite, owner, tokens, PATHS)
@@ -120,11 +99,7 @@ def test_merged_rules_leave_maestros_cells_exactly_as_maestros_own(
     assert not not_as_allowed(project, PROJECT_ALLOWED), not_as_allowed(project, PROJECT_ALLOWED)
 
     # Maestro's paths: the denied writes changed nothing and created nothing, under both rules.
-    assert {kind: _admin_read(suite, kind, owner) for kind in PATHS} == before
-    for collection_pattern, _ in PATHS.values():
-        collection = collection_pattern.format(uid=owner.uid)
-        for actor in ACTORS:
-            assert not suite.db.document(f"{collection}/new-{actor}").get().exists
+    assert_denied_writes_left_nothing(suite, owner, before)
     # The project's paths: the catalogue untouched, the owner's own profile writes landed (their
     # update, then their delete of "main", and their create), nobody else's.
     assert suite.db.document("products/p1").get().to_dict() == {"name": "Widget", "price": "9.99"}

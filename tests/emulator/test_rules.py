@@ -78,30 +78,61 @@ def attempt(
     return suite.rest("DELETE", f"{collection}/{doc_id}", token).status_code
 
 
-def test_the_rules_matrix(suite: Suite, people: dict[str, Any]) -> None:
-    owner = people["owner"]
-    tokens: dict[str, str | None] = {
+Cell = tuple[str, str, str]  # (actor, operation, path kind)
+
+
+def tokens_of(people: dict[str, Any]) -> dict[str, str | None]:
+    return {
         "signed_out": None,
-        "owner": owner.id_token,
+        "owner": people["owner"].id_token,
         "other": people["other"].id_token,
     }
-    before = {kind: _admin_read(suite, kind, owner) for kind in PATHS}
-    outcomes = {}
-    for actor, operation, kind in itertools.product(ACTORS, OPERATIONS, PATHS):
-        outcomes[(actor, operation, kind)] = attempt(suite, actor, operation, kind, owner, tokens)
-    wrong = {
+
+
+def run_cells(
+    suite: Suite,
+    owner: User,
+    tokens: dict[str, str | None],
+    paths: Mapping[str, tuple[str, str]] = PATHS,
+) -> dict[Cell, int]:
+    return {
+        (actor, operation, kind): attempt(suite, actor, operation, kind, owner, tokens, paths)
+        for actor, operation, kind in itertools.product(ACTORS, OPERATIONS, paths)
+    }
+
+
+def not_as_allowed(outcomes: Mapping[Cell, int], allowed: set[Cell]) -> dict[Cell, int]:
+    """The cells whose status is not 200 where allowed and 403 where denied."""
+    return {
         cell: status
         for cell, status in outcomes.items()
-        if (status == 200) != (cell in ALLOWED) or status not in (200, 403)
+        if (status == 200) != (cell in allowed) or status not in (200, 403)
     }
-    assert not wrong, f"cells not as the rules say (200 allowed, 403 denied): {wrong}"
-    assert len(outcomes) == len(ACTORS) * len(OPERATIONS) * len(PATHS) == 90
-    # Denied writes changed nothing and created nothing.
-    assert {kind: _admin_read(suite, kind, owner) for kind in PATHS} == before
+
+
+def admin_reads(suite: Suite, owner: User) -> dict[str, dict[str, Any] | None]:
+    return {kind: _admin_read(suite, kind, owner) for kind in PATHS}
+
+
+def assert_denied_writes_left_nothing(
+    suite: Suite, owner: User, before: dict[str, dict[str, Any] | None]
+) -> None:
+    """Maestro's paths: the denied writes changed nothing and created nothing."""
+    assert admin_reads(suite, owner) == before
     for collection_pattern, _ in PATHS.values():
         collection = collection_pattern.format(uid=owner.uid)
         for actor in ACTORS:
             assert not suite.db.document(f"{collection}/new-{actor}").get().exists
+
+
+def test_the_rules_matrix(suite: Suite, people: dict[str, Any]) -> None:
+    owner = people["owner"]
+    before = admin_reads(suite, owner)
+    outcomes = run_cells(suite, owner, tokens_of(people))
+    wrong = not_as_allowed(outcomes, ALLOWED)
+    assert not wrong, f"cells not as the rules say (200 allowed, 403 denied): {wrong}"
+    assert len(outcomes) == len(ACTORS) * len(OPERATIONS) * len(PATHS) == 90
+    assert_denied_writes_left_nothing(suite, owner, before)
 
 
 def test_a_user_cannot_read_another_users_documents_by_listing(

@@ -6,6 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from maestro.cli import main
 from maestro.journal import JournalEntry
 
 T0 = dt.datetime(2026, 11, 2, 14, 30, tzinfo=dt.UTC)
@@ -36,3 +39,11 @@ def with_returns(agent: str, returns_pct: list[str], start_minute: int = 0) -> l
     return [
         closed(agent, start_minute + i, str(Decimal(value))) for i, value in enumerate(returns_pct)
     ]
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
+    """The CLI's exit status (argparse's usage errors included), stdout, and stderr's lines."""
+    with pytest.raises(SystemExit) as stopped:
+        raise SystemExit(main(args))
+    captured = capsys.readouterr()
+    return int(stopped.value.code or 0), captured.out, captured.err.splitlines()

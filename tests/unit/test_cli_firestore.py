@@ -14,10 +14,10 @@ from google.api_core import exceptions
 from google.auth.exceptions import DefaultCredentialsError
 
 from maestro import firestore_io
-from maestro.cli import main
 from maestro.journal import JournalEntry
 
 from .helpers import closed
+from .helpers import run_cli as run
 
 CLIENT = object()
 DOCUMENTS = [
@@ -27,13 +27,6 @@ DOCUMENTS = [
     closed("B", 4, "3"),
     closed("B", 5, "1"),
 ]
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
-    with pytest.raises(SystemExit) as stopped:
-        raise SystemExit(main(args))
-    captured = capsys.readouterr()
-    return int(stopped.value.code or 0), captured.out, captured.err.splitlines()
 
 
 @pytest.fixture

@@ -22,14 +22,10 @@ from maestro.cli import main
 from maestro.journal import JournalEntry, select_agent_trades
 from maestro.journal_file import load_journal_file
 
+from .helpers import run_cli as run
+
 COLUMNS = ["trade_id", "agent_id", "closed_at", "realized_pnl", "entry_price", "quantity"]
 NOT_A_TIMESTAMP = "closed_at not an ISO-8601 text or a Firestore export's timestamp map"
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
-    status = main(args)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err.splitlines()
 
 
 def write_csv(path: Path, rows: list[list[str]], delimiter: str = ",") -> Path:
