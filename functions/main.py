@@ -16,7 +16,8 @@ from maestro import call_limits, config, decisions, handlers, task_queue
 # Deploy-time settings (override in functions/.env or at deploy time).
 MEMORY_MB = params.IntParam("MAESTRO_MEMORY_MB", default=256)
 MAX_INSTANCES = params.IntParam("MAESTRO_MAX_INSTANCES", default=20)
-TIMEOUT_SECONDS = params.IntParam("MAESTRO_TIMEOUT_SECONDS", default=60)
+TIMEOUT_SECONDS_DEFAULT = 60
+TIMEOUT_SECONDS = params.IntParam("MAESTRO_TIMEOUT_SECONDS", default=TIMEOUT_SECONDS_DEFAULT)
 CACHE_TTL_SECONDS = params.IntParam(
     "MAESTRO_CACHE_TTL_SECONDS", default=decisions.CACHE_TTL_SECONDS_DEFAULT
 )
@@ -45,6 +46,13 @@ HANDOFF_AFTER_CONFLICTS = params.IntParam(
 HANDOFF_BUCKET_SECONDS = params.IntParam(
     "MAESTRO_HANDOFF_BUCKET_SECONDS", default=decisions.HANDOFF_BUCKET_SECONDS_DEFAULT
 )
+# A run that dies (a crash, a timeout) cannot retry itself: each trade event's run schedules a
+# check this many seconds after it began, which rebuilds if the event is not reflected by then.
+# Keep it above MAESTRO_TIMEOUT_SECONDS, so that no run still alive is taken for dead (0: off).
+EVENT_CHECK_DELAY_SECONDS = params.IntParam(
+    "MAESTRO_EVENT_CHECK_DELAY_SECONDS",
+    default=TIMEOUT_SECONDS_DEFAULT + decisions.CHECK_MARGIN_SECONDS,
+)
 # Read when the function is declared (the SDK takes plain values for these two).
 REGION = os.environ.get("MAESTRO_REGION", "us-central1")
 ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
@@ -69,6 +77,7 @@ def settings() -> decisions.Settings:
         handoff_after_conflicts=max(0, HANDOFF_AFTER_CONFLICTS.value) or None,
         handoff_bucket_seconds=max(1, HANDOFF_BUCKET_SECONDS.value),
         region=REGION,
+        check_delay_seconds=max(0, EVENT_CHECK_DELAY_SECONDS.value) or None,
         expensive_call_limits=(
             call_limits.Limit(EXPENSIVE_CALLS_PER_MINUTE.value, 60),
             call_limits.Limit(EXPENSIVE_CALLS_PER_HOUR.value, 3600),
@@ -111,3 +120,19 @@ def recompute_on_config_written(
 )
 def recomputequeue(req: https_fn.CallableRequest[Any]) -> None:
     handlers.on_queued(req, settings())
+
+
+# One check per trade event (task_queue.py); its own queue, so that checks and rebuilds never
+# wait for each other. A check reads two documents and mostly ends there.
+@tasks_fn.on_task_dispatched(
+    retry_config=options.RetryConfig(
+        max_attempts=task_queue.MAX_ATTEMPTS,
+        min_backoff_seconds=2,
+        max_backoff_seconds=60,
+        max_doublings=5,
+    ),
+    timeout_sec=task_queue.DISPATCH_DEADLINE_SECONDS,
+    rate_limits=options.RateLimits(max_concurrent_dispatches=10, max_dispatches_per_second=50),
+)
+def eventcheckqueue(req: https_fn.CallableRequest[Any]) -> None:
+    handlers.on_check(req, settings())

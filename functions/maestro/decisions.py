@@ -19,8 +19,16 @@ from . import ENGINE_VERSION
 from .call_limits import DEFAULT_LIMITS, Limit
 from .config import MAX_RUN_TRADES
 from .documents import StoredWeights, Unreadable, UserState
-from .events import CallableRequest, ConfigWritten, EventKind, QueuedRebuild, Request, TradeEvent
-from .timestamps import NANOS_PER_SECOND
+from .events import (
+    CallableRequest,
+    ConfigWritten,
+    EventCheck,
+    EventKind,
+    QueuedRebuild,
+    Request,
+    TradeEvent,
+)
+from .timestamps import NANOS_PER_SECOND, to_ns
 from .window import AgentWindow, Ledger, NeedsQuery, WindowTrade, current_windows, with_close
 
 # The thresholds, beside the rules that use them (the first two are deploy-time params).
@@ -33,6 +41,11 @@ MAX_LEDGER_ENTRIES: Final = 100
 # queued write per user per bucket (task_queue.py).
 HANDOFF_AFTER_CONFLICTS_DEFAULT: Final = 2
 HANDOFF_BUCKET_SECONDS_DEFAULT: Final = 5
+# Firestore's guidance: about one sustained write a second to one document. With the queue on,
+# a trade event's run that reads a weights document written more recently hands off instead.
+MIN_WRITE_INTERVAL_NS: Final = NANOS_PER_SECOND
+# A trade event's check waits out the function's timeout (60 s by default) and this margin.
+CHECK_MARGIN_SECONDS: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +62,10 @@ class Settings:
     handoff_after_conflicts: int | None = None
     handoff_bucket_seconds: int = HANDOFF_BUCKET_SECONDS_DEFAULT
     region: str = "us-central1"  # where the task queue function runs (MAESTRO_REGION)
+    # Each trade event's run schedules a check this long after it began, that the event is
+    # reflected (None: no checks). Longer than the function's timeout: a run still alive is
+    # never taken for dead.
+    check_delay_seconds: int | None = None
     expensive_call_limits: tuple[Limit, ...] = DEFAULT_LIMITS
     clock_ns: Callable[[], int] = time.time_ns
 
@@ -62,16 +79,22 @@ class SkipReason(StrEnum):
     NO_WEIGHTS_YET = "no weights yet: the first close or call computes them"
     CONFIG_ALREADY_USED = "the weights already use this config"
     HANDED_OFF = "lost the race for the weights document: handed to the task queue"
+    WRITTEN_TOO_RECENTLY = (
+        "the weights document was written less than a second ago: handed to the task queue"
+    )
 
 
 # Skips that stay true of every later version of the weights (what a version reflects, later
 # ones do too): an instance may act on them from the state it remembers, even if it is outdated.
 LASTING_SKIPS: Final = frozenset({SkipReason.DUPLICATE_EVENT, SkipReason.ALREADY_REFLECTED})
+# Skips that hand the user's recompute to the task queue (handlers enqueue it).
+HAND_OFFS: Final = frozenset({SkipReason.HANDED_OFF, SkipReason.WRITTEN_TOO_RECENTLY})
 
 
 class RebuildReason(StrEnum):
     FIRST_WEIGHTS = "first weights of this user"
     QUEUED = "a queued rebuild: trigger runs lost the race for the weights document, or failed"
+    RUN_DIED = "a trade event's run ended without leaving it reflected (it crashed or timed out)"
     STORED_WEIGHTS_UNREADABLE = "the stored weights document is of another format or damaged"
     FORCED = "the callable asked for a rebuild (force)"
     CONFIG_SAVED = "the callable saved a new config"
@@ -123,10 +146,12 @@ _EVENT_REBUILDS: Final = {
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """Where the run stands: `first_read_ns`, the read time of its first attempt when this one
-    follows a lost compare-and-set; `newer_close`, a probe (one read) for the callable's cache."""
+    follows a lost compare-and-set; `newer_close`, a probe (one read) for the callable's cache;
+    `from_memory`: the state is what this instance stored last, not a read."""
 
     first_read_ns: int | None = None
     newer_close: Callable[[], bool] = lambda: False
+    from_memory: bool = False
 
 
 def hand_off(request: Request, settings: Settings, conflicts: int) -> Skip | None:
@@ -143,7 +168,7 @@ def decide(request: Request, state: UserState, settings: Settings, attempt: Atte
     """The one decision: what a run does with this request on this state."""
     stored = state.weights
     if isinstance(request, TradeEvent):
-        return _trade(request, state, settings)
+        return _trade(request, state, settings, attempt)
     first_read_ns = attempt.first_read_ns
     if (
         first_read_ns is not None
@@ -160,6 +185,8 @@ def decide(request: Request, state: UserState, settings: Settings, attempt: Atte
         ):
             return Skip(SkipReason.ALREADY_REFLECTED)
         return Rebuild(RebuildReason.QUEUED)
+    if isinstance(request, EventCheck):
+        return _check(request, state)
     if isinstance(request, ConfigWritten):
         if stored is None:
             return Skip(SkipReason.NO_WEIGHTS_YET)
@@ -196,7 +223,27 @@ def _callable(
     return Skip(SkipReason.CACHE_VALID)
 
 
-def _trade(event: TradeEvent, state: UserState, settings: Settings) -> Decision:
+def _check(check: EventCheck, state: UserState) -> Decision:
+    """A trade event's delayed check: nothing to do when the stored weights reflect the event
+    (or never will: another agent's trade); otherwise its run died, and a rebuild, which reads
+    the journal after the event, repairs what it left."""
+    stored, config = state.weights, state.config.config
+    if check.agent_ids.isdisjoint(config.agent_ids):
+        return Skip(SkipReason.OTHER_AGENTS)
+    if stored is None:
+        return Rebuild(RebuildReason.RUN_DIED)
+    if isinstance(stored, Unreadable):
+        return Rebuild(RebuildReason.STORED_WEIGHTS_UNREADABLE)
+    if stored.stale:
+        return Rebuild(RebuildReason.STALE)
+    # A delete's commit time is not in its event; it committed before its run began.
+    written_ns = check.commit_ns if check.commit_ns is not None else check.started_ns
+    if stored.reflects(check.trade_id, written_ns) or stored.cause_event_id == check.event_id:
+        return Skip(SkipReason.ALREADY_REFLECTED)
+    return Rebuild(RebuildReason.RUN_DIED)
+
+
+def _trade(event: TradeEvent, state: UserState, settings: Settings, attempt: Attempt) -> Decision:
     stored, config = state.weights, state.config.config
     if stored is None:
         return Rebuild(RebuildReason.FIRST_WEIGHTS)
@@ -209,6 +256,8 @@ def _trade(event: TradeEvent, state: UserState, settings: Settings) -> Decision:
         return Skip(SkipReason.ALREADY_REFLECTED)
     if event.agent_ids.isdisjoint(config.agent_ids):
         return Skip(SkipReason.OTHER_AGENTS)
+    if _written_too_recently(state, settings, attempt):
+        return Skip(SkipReason.WRITTEN_TOO_RECENTLY)
     if event.kind is not EventKind.CLOSE:
         return Rebuild(_EVENT_REBUILDS[event.kind])
     if settings.window_max_age_seconds <= 0:
@@ -231,6 +280,19 @@ def _trade(event: TradeEvent, state: UserState, settings: Settings) -> Decision:
     if isinstance(windows, NeedsQuery):
         return Rebuild(RebuildReason.CLOSE_NEEDS_QUERY)
     return Apply(ledger, windows, in_window=event.trade_id in windows[agent_id].trade_ids)
+
+
+def _written_too_recently(state: UserState, settings: Settings, attempt: Attempt) -> bool:
+    """Closes arriving together read a weights document that another run has just written:
+    they hand off, and one queued rebuild writes for them all. Only on a read: an instance
+    whose remembered state is current wrote last itself, and a lone close goes straight on."""
+    written = state.weights_update_time
+    return (
+        settings.handoff_after_conflicts is not None
+        and not attempt.from_memory
+        and written is not None
+        and state.read_ns - to_ns(written) < MIN_WRITE_INTERVAL_NS
+    )
 
 
 def _usable_windows(state: UserState, stored: StoredWeights) -> dict[str, AgentWindow] | None:

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from . import ENGINE_VERSION
 from .config import FIELD_NAMES, MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
-from .events import CallableRequest, QueuedRebuild, Request, TradeEvent
+from .events import CallableRequest, ConfigWritten, Request, TradeEvent
 from .explain import explain
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
@@ -63,7 +63,8 @@ class Cause:
             return cls(CauseKind.TRADE, request.trade_id, request.event_id, request.commit_ns, kind)
         if isinstance(request, CallableRequest):
             return cls(CauseKind.CALLABLE)
-        return cls(CauseKind.QUEUE if isinstance(request, QueuedRebuild) else CauseKind.CONFIG)
+        # a queued rebuild, or a trade event's delayed check
+        return cls(CauseKind.CONFIG if isinstance(request, ConfigWritten) else CauseKind.QUEUE)
 
     def encode(self) -> dict[str, Any]:
         cause: dict[str, Any] = {"kind": self.kind.value}

@@ -3,7 +3,7 @@
 A trade journal write becomes a TradeEvent (a close, a delete, a reopening, an edit of a closed
 trade) or is Ignored with its reason; nothing downstream works the kind out again. The callable
 and the config trigger ask with a CallableRequest and a ConfigWritten; the task queue with a
-QueuedRebuild.
+QueuedRebuild; a trade event's delayed check (did its run finish?) with an EventCheck.
 """
 
 from __future__ import annotations
@@ -90,7 +90,25 @@ class QueuedRebuild:
     covers_until_ns: int
 
 
-Request = TradeEvent | CallableRequest | ConfigWritten | QueuedRebuild
+@dataclass(frozen=True, slots=True)
+class EventCheck:
+    """The task queue's check, well after a trade event's run began (task_queue.py), that the
+    run left the event reflected: a run that crashed or timed out cannot retry itself (Python
+    Firestore triggers do not retry). `started_ns`: when the run began, after the write
+    committed (what a rebuild must read past, for a delete, whose commit time is unknown)."""
+
+    trade_id: str
+    event_id: str
+    commit_ns: int | None
+    agent_ids: frozenset[str]
+    started_ns: int
+
+    @classmethod
+    def of(cls, event: TradeEvent, started_ns: int) -> EventCheck:
+        return cls(event.trade_id, event.event_id, event.commit_ns, event.agent_ids, started_ns)
+
+
+Request = TradeEvent | CallableRequest | ConfigWritten | QueuedRebuild | EventCheck
 
 
 def classify_trade_write(

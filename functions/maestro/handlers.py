@@ -7,6 +7,7 @@ import functools
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -19,7 +20,15 @@ from . import call_limits, documents, firestore_io, service, task_queue
 from .call_limits import Admitted, RecentRefusals, Refused
 from .config import MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
 from .decisions import Settings
-from .events import CallableRequest, ConfigWritten, Ignored, QueuedRebuild, classify_trade_write
+from .events import (
+    CallableRequest,
+    ConfigWritten,
+    EventCheck,
+    Ignored,
+    QueuedRebuild,
+    TradeEvent,
+    classify_trade_write,
+)
 from .result import render_weights_table
 from .timestamps import to_ns
 
@@ -132,6 +141,9 @@ def on_trade_written(
         )
         return
     started, usage = time.perf_counter(), firestore_io.track_usage()
+    # First, the event's delayed check, should this run die: enqueued beside the run (its
+    # latency hides behind the run's reads and write) and awaited before the run ends.
+    check = _schedule_check(uid, classified, settings)
     try:
         outcome = service.recompute(firestore_io.get_client(), uid, classified, settings)
     except Exception as error:
@@ -140,9 +152,53 @@ def on_trade_written(
         if settings.handoff_after_conflicts is not None:
             _hand_off(uid, settings)  # the queue retries what this run could not do
         raise https_error from None
+    finally:
+        _await_check(uid, check)
     if outcome.status is service.RunStatus.HANDED_OFF and not _hand_off(uid, settings):
         _mark_stale(uid, f"trigger for trade {trade_id} could not hand off its recompute")
     _log_run(f"trade {trade_id} ({classified.describe()})", uid, started, outcome, usage)
+
+
+_check_enqueuer: Final = ThreadPoolExecutor(max_workers=2, thread_name_prefix="event-check")
+
+
+def _schedule_check(uid: str, event: TradeEvent, settings: Settings) -> Future[int] | None:
+    delay = settings.check_delay_seconds
+    if delay is None:
+        return None
+    check = EventCheck.of(event, time.time_ns())
+    return _check_enqueuer.submit(task_queue.schedule_check, uid, check, delay, settings.region)
+
+
+def _await_check(uid: str, check: Future[int] | None) -> None:
+    if check is None:
+        return
+    try:
+        check.result()
+    except Exception as error:  # the run itself goes on: only its safety net is missing
+        logger.warn("maestro event check not scheduled", uid=uid, error=repr(error))
+
+
+def on_check(request: https_fn.CallableRequest[Any], settings: Settings) -> None:
+    """The event check queue's function: rebuild when a trade event's run died without leaving
+    it reflected (decisions: EventCheck). A failure raises, and the queue retries it."""
+    try:
+        uid, check = task_queue.parse_check(request.data)
+    except ValueError as error:
+        logger.error("maestro task dropped", error=str(error))
+        return
+    delay_ns = (settings.check_delay_seconds or 0) * 10**9
+    _wait_until(check.started_ns + delay_ns, delay_ns)
+    started, usage = time.perf_counter(), firestore_io.track_usage()
+    try:
+        outcome = service.recompute(firestore_io.get_client(), uid, check, settings)
+    except Exception as error:
+        https_error = _to_https_error(error, uid=uid, cause=f"event check {check.trade_id}")
+        if _last_attempt(request):
+            _mark_stale(uid, f"event check failed {task_queue.MAX_ATTEMPTS} times")
+        raise https_error from None
+    if outcome.status is not service.RunStatus.SKIPPED:  # a check that finds all well is quiet
+        _log_run(f"event check {check.trade_id}", uid, started, outcome, usage)
 
 
 def on_queued(request: https_fn.CallableRequest[Any], settings: Settings) -> None:
@@ -153,12 +209,8 @@ def on_queued(request: https_fn.CallableRequest[Any], settings: Settings) -> Non
     except ValueError as error:
         logger.error("maestro task dropped", error=str(error))
         return
-    # Cloud Tasks runs a task at its schedule time; the emulator runs it at once. Either way
-    # the read must come after every hand-off of the bucket: wait out what is left (a bucket
-    # and its margin at most, whatever the task says).
-    wait_ns = min(not_before_ns - time.time_ns(), (settings.handoff_bucket_seconds + 1) * 10**9)
-    if wait_ns > 0:
-        time.sleep(wait_ns / 1e9)
+    # The read must come after every hand-off of the bucket.
+    _wait_until(not_before_ns, (settings.handoff_bucket_seconds + 1) * 10**9)
     started, usage = time.perf_counter(), firestore_io.track_usage()
     try:
         outcome = service.recompute(
@@ -166,13 +218,26 @@ def on_queued(request: https_fn.CallableRequest[Any], settings: Settings) -> Non
         )
     except Exception as error:
         https_error = _to_https_error(error, uid=uid, cause="queued rebuild")
-        retries = request.raw_request.headers.get("X-CloudTasks-TaskRetryCount", "0")
-        if retries.isdigit() and int(retries) >= task_queue.MAX_ATTEMPTS - 1:
-            # The queue gives up after this attempt: the closes handed to it must not go
-            # missing silently. Stale makes the next close or call rebuild.
+        if _last_attempt(request):
             _mark_stale(uid, f"queued rebuild failed {task_queue.MAX_ATTEMPTS} times")
         raise https_error from None
     _log_run("queued rebuild", uid, started, outcome, usage)
+
+
+def _wait_until(not_before_ns: int, at_most_ns: int) -> None:
+    """Cloud Tasks runs a task at its schedule time; the emulator runs it at once
+    (firebase-tools#8254). Wait out what is left, never longer than the task's kind allows
+    (whatever the task says)."""
+    wait_ns = min(not_before_ns - time.time_ns(), at_most_ns)
+    if wait_ns > 0:
+        time.sleep(wait_ns / 1e9)
+
+
+def _last_attempt(request: https_fn.CallableRequest[Any]) -> bool:
+    """The queue gives up after this attempt: what was handed to it must not go missing
+    silently, so the caller flags the weights stale (the next close or call rebuilds)."""
+    retries = request.raw_request.headers.get("X-CloudTasks-TaskRetryCount", "0")
+    return retries.isdigit() and int(retries) >= task_queue.MAX_ATTEMPTS - 1
 
 
 def _hand_off(uid: str, settings: Settings) -> bool:

@@ -143,6 +143,7 @@ class _Run:
         attempt = Attempt(
             self.first_read_ns,
             lambda: firestore_io.any_trade_closed_after(self.db, self.uid, latest),
+            from_memory=remembered is not None,
         )
         decision = decide(self.request, state, self.settings, attempt)
         config = state.config.config
@@ -150,7 +151,9 @@ class _Run:
             return None
         if isinstance(decision, Skip):
             fields = stored.fields if stored is not None else None
-            return RunOutcome(RunStatus.SKIPPED, decision, fields, len(config.agent_ids))
+            handed = decision.reason in decisions.HAND_OFFS
+            status = RunStatus.HANDED_OFF if handed else RunStatus.SKIPPED
+            return RunOutcome(status, decision, fields, len(config.agent_ids))
         if isinstance(decision, Apply):
             assert isinstance(stored, StoredWeights)
             windows, ledger, rebuilt = decision.windows, decision.ledger, {}

@@ -29,6 +29,7 @@ from maestro.documents import EffectiveConfig, StoredWeights, Unreadable, UserSt
 from maestro.events import (
     CallableRequest,
     ConfigWritten,
+    EventCheck,
     EventKind,
     QueuedRebuild,
     Request,
@@ -36,6 +37,7 @@ from maestro.events import (
     classify_trade_write,
 )
 from maestro.journal import JournalEntry, closed_trade
+from maestro.timestamps import from_ns
 from maestro.window import LedgerEntry, WindowTrade, rebuild_window
 
 from .helpers import closed
@@ -104,6 +106,10 @@ def close(
     )
     assert isinstance(event, TradeEvent)
     return event
+
+
+def check(event: TradeEvent, started_ns: int = NOW + 1) -> EventCheck:
+    return EventCheck.of(event, started_ns)
 
 
 def trade_event(kind: EventKind) -> TradeEvent:
@@ -210,6 +216,31 @@ CASES: list[tuple[str, Request, UserState, Settings, Attempt, Decision]] = [
      Attempt(), Rebuild(RebuildReason.QUEUED)),
     ("queued, first weights", QueuedRebuild(AS_OF), state(None), NO_SKIP, Attempt(),
      Rebuild(RebuildReason.QUEUED)),
+    # A trade event's delayed check: its run left it reflected, or it died.
+    ("check, the close is in the ledger", check(close("l1", "SectorRotation", NOW - 1)),
+     state(stored(ledger=FULL_LEDGER)), NO_SKIP, Attempt(), Skip(SkipReason.ALREADY_REFLECTED)),
+    ("check, a later rebuild covers it", check(close(commit_ns=AS_OF - 1)), state(), NO_SKIP,
+     Attempt(), Skip(SkipReason.ALREADY_REFLECTED)),
+    ("check, its run stored the weights", check(close("x")),
+     state(stored(cause_event_id="event-x")), NO_SKIP, Attempt(),
+     Skip(SkipReason.ALREADY_REFLECTED)),
+    ("check, the close is missing", check(close()), state(), NO_SKIP, Attempt(),
+     Rebuild(RebuildReason.RUN_DIED)),
+    ("check, a delete rebuilt after its run began", check(trade_event(EventKind.DELETE), AS_OF),
+     state(), NO_SKIP, Attempt(), Skip(SkipReason.ALREADY_REFLECTED)),
+    ("check, a delete not rebuilt since", check(trade_event(EventKind.DELETE), AS_OF + 1),
+     state(), NO_SKIP, Attempt(), Rebuild(RebuildReason.RUN_DIED)),
+    ("check, no weights at all", check(close()), state(None), NO_SKIP, Attempt(),
+     Rebuild(RebuildReason.RUN_DIED)),
+    ("check, stale weights", check(close(commit_ns=AS_OF - 1)), state(stored(stale=True)),
+     NO_SKIP, Attempt(), Rebuild(RebuildReason.STALE)),
+    ("check, unreadable weights", check(close()), state(Unreadable("format 1")), NO_SKIP,
+     Attempt(), Rebuild(RebuildReason.STORED_WEIGHTS_UNREADABLE)),
+    ("check, another agent's trade", check(close(agent="Nobody")), state(None), NO_SKIP,
+     Attempt(), Skip(SkipReason.OTHER_AGENTS)),
+    ("check, after a lost race to a later rebuild", check(close()),
+     state(stored(journal_as_of_ns=NOW)), NO_SKIP, Attempt(first_read_ns=NOW),
+     Skip(SkipReason.SUPERSEDED)),
 ]  # fmt: skip
 
 
@@ -226,8 +257,32 @@ def test_each_rule(
 
 def test_every_reason_has_a_case() -> None:
     reached = {case[-1].reason for case in CASES if not isinstance(case[-1], Apply)}
-    # HANDED_OFF is hand_off's, not decide's: test_a_trade_event_hands_off_after_two_conflicts
-    assert reached | {SkipReason.HANDED_OFF} == set(SkipReason) | set(RebuildReason)
+    # HANDED_OFF is hand_off's, not decide's: test_a_trade_event_hands_off_after_two_conflicts;
+    # WRITTEN_TOO_RECENTLY: test_a_close_that_reads_a_document_written_within_a_second_hands_off
+    assert reached | {SkipReason.HANDED_OFF, SkipReason.WRITTEN_TOO_RECENTLY} == (
+        set(SkipReason) | set(RebuildReason)
+    )
+
+
+def test_a_close_that_reads_a_document_written_within_a_second_hands_off() -> None:
+    queue_on = Settings(handoff_after_conflicts=2)
+    young = state(weights_update_time=from_ns(NOW - SECOND + 1))
+    old = state(weights_update_time=from_ns(NOW - SECOND))
+    gated = Skip(SkipReason.WRITTEN_TOO_RECENTLY)
+    assert decide(close(), young, queue_on, Attempt()) == gated
+    assert decide(trade_event(EventKind.DELETE), young, queue_on, Attempt()) == gated
+    assert isinstance(decide(close(), old, queue_on, Attempt()), Apply)  # a second old: writes
+    # The instance that wrote last goes on from what it remembers: a lone close is not held.
+    assert isinstance(decide(close(), young, queue_on, Attempt(from_memory=True)), Apply)
+    assert isinstance(decide(close(), young, Settings(), Attempt()), Apply)  # no queue: no gate
+    # What would write nothing still skips for its own reason; the callable is never held.
+    reflected = state(
+        stored(cause_event_id="event-new"), weights_update_time=young.weights_update_time
+    )
+    assert decide(close(), reflected, queue_on, Attempt()) == Skip(SkipReason.DUPLICATE_EVENT)
+    assert decide(CallableRequest(force=True), young, queue_on, Attempt()) == (
+        Rebuild(RebuildReason.FORCED)
+    )
 
 
 def test_a_trade_event_hands_off_after_two_conflicts() -> None:

@@ -10,6 +10,7 @@ import pytest
 from firebase_admin import exceptions
 
 from maestro import task_queue
+from maestro.events import EventCheck
 
 S = 1_000_000_000
 
@@ -19,8 +20,10 @@ def test_hand_offs_within_a_bucket_share_one_task_scheduled_after_it(
 ) -> None:
     scheduled: dict[str, tuple[dict[str, Any], int]] = {}
 
-    def enqueue(region: str, body: dict[str, Any], name: str, not_before_ns: int) -> None:
-        assert region == "europe-west1"
+    def enqueue(
+        region: str, function: str, body: dict[str, Any], name: str | None, not_before_ns: int
+    ) -> None:
+        assert (region, function) == ("europe-west1", "recomputequeue") and name is not None
         if name in scheduled:
             raise exceptions.ConflictError("task exists", cause=None, http_response=None)
         scheduled[name] = (body, not_before_ns)
@@ -56,3 +59,42 @@ def test_other_queue_errors_are_raised(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_task_that_is_not_ours_is_refused(data: Any) -> None:
     with pytest.raises(ValueError):
         task_queue.parse_task(data)
+
+
+def test_an_event_check_is_scheduled_after_its_delay_and_read_back_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[str, dict[str, Any], str | None, int]] = []
+
+    def enqueue(
+        region: str, function: str, body: dict[str, Any], name: str | None, not_before_ns: int
+    ) -> None:
+        sent.append((function, body, name, not_before_ns))
+
+    monkeypatch.setattr(task_queue, "_enqueue", enqueue)
+    close = EventCheck("t1", "e1", 7 * S + 5, frozenset({"B", "A"}), 9 * S)
+    delete = EventCheck("t2", "e2", None, frozenset(), 10 * S)
+    assert task_queue.schedule_check("u1", close, 70, "us-central1") == 79 * S
+    task_queue.schedule_check("u1", delete, 70, "us-central1")
+    (function, body, name, not_before), (_, delete_body, _, _) = sent
+    assert (function, name, not_before) == ("eventcheckqueue", None, 79 * S)  # unnamed
+    assert body["data"]["agent_ids"] == ["A", "B"]
+    assert task_queue.parse_check(body["data"]) == ("u1", close)
+    assert task_queue.parse_check(delete_body["data"]) == ("u1", delete)
+
+
+GOOD_CHECK: dict[str, Any] = {
+    "uid": "u", "trade_id": "t", "event_id": "e", "commit_ns": "1", "agent_ids": ["A"],
+    "started_ns": "2",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"uid": ""}, {"trade_id": 1}, {"commit_ns": 1}, {"commit_ns": "-1"}, {"started_ns": None},
+     {"agent_ids": "A"}, {"agent_ids": [1]}, {"more": 1}],
+)  # fmt: skip
+def test_a_check_that_is_not_ours_is_refused(changes: dict[str, Any]) -> None:
+    assert task_queue.parse_check(GOOD_CHECK)[0] == "u"
+    with pytest.raises(ValueError):
+        task_queue.parse_check({**GOOD_CHECK, **changes})
