@@ -53,6 +53,10 @@ EVENT_CHECK_DELAY_SECONDS = params.IntParam(
     "MAESTRO_EVENT_CHECK_DELAY_SECONDS",
     default=TIMEOUT_SECONDS_DEFAULT + decisions.CHECK_MARGIN_SECONDS,
 )
+# The audit trail keeps each weights version this many days (its TTL field; 0: no trail).
+HISTORY_RETENTION_DAYS = params.IntParam(
+    "MAESTRO_HISTORY_RETENTION_DAYS", default=decisions.HISTORY_RETENTION_DAYS_DEFAULT
+)
 # Read when the function is declared (the SDK takes plain values for these two).
 REGION = os.environ.get("MAESTRO_REGION", "us-central1")
 ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
@@ -78,6 +82,7 @@ def settings() -> decisions.Settings:
         handoff_bucket_seconds=max(1, HANDOFF_BUCKET_SECONDS.value),
         region=REGION,
         check_delay_seconds=max(0, EVENT_CHECK_DELAY_SECONDS.value) or None,
+        history_retention_days=max(0, HISTORY_RETENTION_DAYS.value),
         expensive_call_limits=(
             call_limits.Limit(EXPENSIVE_CALLS_PER_MINUTE.value, 60),
             call_limits.Limit(EXPENSIVE_CALLS_PER_HOUR.value, 3600),

@@ -44,6 +44,7 @@ HANDOFF_BUCKET_SECONDS_DEFAULT: Final = 5
 # Firestore's guidance: about one sustained write a second to one document. With the queue on,
 # a trade event's run that reads a weights document written more recently hands off instead.
 MIN_WRITE_INTERVAL_NS: Final = NANOS_PER_SECOND
+HISTORY_RETENTION_DAYS_DEFAULT: Final = 365
 # A trade event's check waits out the function's timeout (60 s by default) and this margin.
 CHECK_MARGIN_SECONDS: Final = 10
 
@@ -66,6 +67,8 @@ class Settings:
     # reflected (None: no checks). Longer than the function's timeout: a run still alive is
     # never taken for dead.
     check_delay_seconds: int | None = None
+    # How long the audit trail keeps a weights version (its TTL field); 0: no trail.
+    history_retention_days: int = HISTORY_RETENTION_DAYS_DEFAULT
     expensive_call_limits: tuple[Limit, ...] = DEFAULT_LIMITS
     clock_ns: Callable[[], int] = time.time_ns
 
@@ -113,6 +116,11 @@ class RebuildReason(StrEnum):
     CLOSE_NEEDS_QUERY = "a trade closed again left a full window: only the query knows its next"
 
 
+class ApplyReason(StrEnum):
+    IN_WINDOW = "close applied to its agent's window"
+    RECORDED = "close older than its agent's full window: recorded, weights unchanged"
+
+
 @dataclass(frozen=True, slots=True)
 class Skip:
     reason: SkipReason
@@ -133,6 +141,10 @@ class Apply:
     windows: dict[str, AgentWindow] = field(repr=False)
     in_window: bool
 
+    @property
+    def reason(self) -> ApplyReason:
+        return ApplyReason.IN_WINDOW if self.in_window else ApplyReason.RECORDED
+
 
 Decision = Skip | Apply | Rebuild
 
@@ -147,11 +159,12 @@ _EVENT_REBUILDS: Final = {
 class Attempt:
     """Where the run stands: `first_read_ns`, the read time of its first attempt when this one
     follows a lost compare-and-set; `newer_close`, a probe (one read) for the callable's cache;
-    `from_memory`: the state is what this instance stored last, not a read."""
+    `wrote_last`: the stored weights are this instance's own last write (as it remembers it,
+    or read back unchanged)."""
 
     first_read_ns: int | None = None
     newer_close: Callable[[], bool] = lambda: False
-    from_memory: bool = False
+    wrote_last: bool = False
 
 
 def hand_off(request: Request, settings: Settings, conflicts: int) -> Skip | None:
@@ -284,12 +297,13 @@ def _trade(event: TradeEvent, state: UserState, settings: Settings, attempt: Att
 
 def _written_too_recently(state: UserState, settings: Settings, attempt: Attempt) -> bool:
     """Closes arriving together read a weights document that another run has just written:
-    they hand off, and one queued rebuild writes for them all. Only on a read: an instance
-    whose remembered state is current wrote last itself, and a lone close goes straight on."""
+    they hand off, and one queued rebuild writes for them all. Not when this instance wrote
+    the document last: one instance's closes, one after another, are not a burst, and a lone
+    close goes straight on."""
     written = state.weights_update_time
     return (
         settings.handoff_after_conflicts is not None
-        and not attempt.from_memory
+        and not attempt.wrote_last
         and written is not None
         and state.read_ns - to_ns(written) < MIN_WRITE_INTERVAL_NS
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
@@ -25,7 +25,7 @@ from .explain import explain
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
 from .result import WeightsResult
-from .timestamps import from_ns, to_ns
+from .timestamps import NANOS_PER_SECOND, from_ns, same_instant, to_ns
 from .window import AgentWindow, Ledger, LedgerEntry, WindowTrade
 
 # Bump when what a document stores changes. Weights: 2 = the ledger (format 1, unmarked, kept
@@ -272,6 +272,56 @@ def weights_version(
         engine_version=ENGINE_VERSION,
         stale=False,
     )
+
+
+# --- the audit trail: users/{uid}/maestro/weights/history/{versionId} --------------------------
+
+HISTORY_AGENT_FIELDS: Final = ("score", "status", "trades_used", "trades_rejected")
+
+
+def history_entry(
+    version: StoredWeights, previous: StoredWeights | Unreadable | None, retention_days: int
+) -> tuple[str, dict[str, Any]] | None:
+    """The audit trail's entry for a new weights version, keyed by its computation time (ids
+    sort as versions do), or None when it allocates exactly as the stored version does (a
+    recorded close outside its window, a rebuild that changes nothing) or the trail is off
+    (`retention_days` 0). `expires_at` is the TTL policy's field."""
+    fields = version.fields
+    if retention_days <= 0 or (
+        isinstance(previous, StoredWeights) and _allocation(previous.fields) == _allocation(fields)
+    ):
+        return None
+    agents = fields.get("agents", {})
+    entry = {
+        "computed_at": fields["computed_at"],
+        "journal_as_of": fields["journal_as_of"],
+        "weights": fields["weights"],
+        "agents": {agent: _history_agent(stats) for agent, stats in agents.items()},
+        "config": fields["config"],
+        "cause": fields["cause"],
+        "expires_at": from_ns(version.computed_at_ns + retention_days * 86_400 * NANOS_PER_SECOND),
+    }
+    if "exposure" in fields:
+        entry["exposure"] = fields["exposure"]
+    return f"{version.computed_at_ns:020d}", entry
+
+
+def _allocation(fields: Mapping[str, Any]) -> tuple[Any, Any]:
+    return fields.get("weights"), fields.get("exposure")
+
+
+def _history_agent(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """An agent's line in the trail: what a person asks of a past allocation (its score, its
+    status and the plain reason for its weight), not the diagnostics."""
+    line = {name: stats.get(name) for name in HISTORY_AGENT_FIELDS}
+    explanation = stats.get("explanation")
+    line["reason"] = explanation.get("reason") if isinstance(explanation, Mapping) else None
+    return line
+
+
+def history_page(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Trail entries as the callable returns them: timestamps as ISO-8601 strings."""
+    return [{key: _json_value(value) for key, value in entry.items()} for entry in entries]
 
 
 def decode_weights(fields: Mapping[str, Any] | None) -> StoredWeights | Unreadable | None:
@@ -631,6 +681,11 @@ class UserState:
     current: Mapping[str, AgentWindow] | None = None
     # What the engine worked out on `current` (weighting.AgentWork), when this instance ran it.
     work: Mapping[str, Any] | None = None
+
+    def same_version(self, other: UserState | None) -> bool:
+        """Whether `other` holds the very version of the weights document this state holds."""
+        mine, theirs = self.weights_update_time, other.weights_update_time if other else None
+        return mine is not None and theirs is not None and same_instant(mine, theirs)
 
     @classmethod
     def decode(cls, stored: StoredDocuments, max_run_trades: int = MAX_RUN_TRADES) -> UserState:

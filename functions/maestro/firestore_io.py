@@ -43,6 +43,7 @@ JOURNAL: Final = "tradeJournal"
 MAESTRO: Final = "maestro"
 WEIGHTS_DOC: Final = "weights"
 CONFIG_DOC: Final = "config"
+HISTORY: Final = "history"  # users/{uid}/maestro/weights/history/{versionId}: the audit trail
 CALL_LIMITS: Final = "maestroLimits"  # top level: no client rule matches it (admin-only)
 
 # Reads are retried on these transient errors (a read changes nothing, so a retry is safe).
@@ -94,6 +95,8 @@ class QueryShape:
     equality_fields: tuple[str, ...]
     order_by: tuple[tuple[str, str], ...]  # (field, "ASCENDING" | "DESCENDING")
     inequality_field: str | None = None
+    inequality_op: str = ">"
+    parent: tuple[str, ...] = ()  # the path from users/{uid} down to the collection
 
 
 AGENT_JOURNAL_QUERY: Final = QueryShape(
@@ -109,7 +112,16 @@ CLOSED_AFTER_QUERY: Final = QueryShape(
     order_by=(),
     inequality_field="closed_at",
 )
-QUERY_SHAPES: Final = (AGENT_JOURNAL_QUERY, CLOSED_AFTER_QUERY)
+HISTORY_QUERY: Final = QueryShape(
+    name="history_before",
+    collection_id=HISTORY,
+    equality_fields=(),
+    order_by=(("computed_at", "DESCENDING"),),
+    inequality_field="computed_at",
+    inequality_op="<",
+    parent=(MAESTRO, WEIGHTS_DOC),
+)
+QUERY_SHAPES: Final = (AGENT_JOURNAL_QUERY, CLOSED_AFTER_QUERY, HISTORY_QUERY)
 
 _client: Client | None = None
 _client_lock = threading.Lock()
@@ -185,13 +197,12 @@ def read_documents(db: Client, uid: str, *, with_windows: bool) -> StoredDocumen
 def _build_query(db: Client, uid: str, shape: QueryShape, **values: Any) -> Query:
     from google.cloud.firestore import FieldFilter
 
-    query: Query = db.collection(USERS).document(uid).collection(shape.collection_id)
+    query: Query = db.document(USERS, uid, *shape.parent).collection(shape.collection_id)
     for name in shape.equality_fields:
         query = query.where(filter=FieldFilter(name, "==", values[name]))
     if shape.inequality_field is not None:
-        query = query.where(
-            filter=FieldFilter(shape.inequality_field, ">", values[shape.inequality_field])
-        )
+        bound = values[shape.inequality_field]
+        query = query.where(filter=FieldFilter(shape.inequality_field, shape.inequality_op, bound))
     for name, direction in shape.order_by:
         query = query.order_by(name, direction=direction)
     return query
@@ -241,6 +252,18 @@ def any_trade_closed_after(db: Client, uid: str, closed_at: dt.datetime | None) 
     found = with_retries(lambda: any(True for _ in _run_query(query, None)))
     _bill(reads=1)
     return found
+
+
+def read_history(
+    db: Client, uid: str, limit: int, before: dt.datetime | None
+) -> list[dict[str, Any]]:
+    """The audit trail's entries computed before `before` (None: all), newest first, at most
+    `limit` of them (one read each, at least one per query)."""
+    bound = before or dt.datetime.max.replace(tzinfo=dt.UTC)
+    query = _build_query(db, uid, HISTORY_QUERY, computed_at=bound).limit(limit)
+    snapshots = with_retries(lambda: _run_query(query, None))
+    _bill(reads=max(1, len(snapshots)))
+    return [snapshot.to_dict() or {} for snapshot in snapshots]
 
 
 def save_config(db: Client, uid: str, config: MaestroConfig) -> None:
@@ -309,6 +332,7 @@ class WeightsWrite:
     stored_fields: Mapping[str, Any] | None
     stored_update_time: dt.datetime | None
     windows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    history: tuple[str, Mapping[str, Any]] | None = None  # the audit trail's entry, if any
 
 
 def commit_weights(db: Client, uid: str, write: WeightsWrite) -> dt.datetime:
@@ -330,11 +354,14 @@ def commit_weights(db: Client, uid: str, write: WeightsWrite) -> dt.datetime:
         batch.update(ref, patch, option=precondition)
     for document_id, fields in write.windows.items():
         batch.set(maestro_ref(db, uid, document_id), dict(fields))
+    if write.history is not None:  # in the same commit: never an entry without its weights
+        version_id, entry = write.history
+        batch.set(ref.collection(HISTORY).document(version_id), dict(entry))
     try:
         results = with_retries(lambda: _commit(batch))
     except (exceptions.FailedPrecondition, exceptions.AlreadyExists, exceptions.NotFound):
         raise ConflictError(f"weights of {uid} changed since read") from None
-    _bill(writes=1 + len(write.windows))
+    _bill(writes=1 + len(write.windows) + (write.history is not None))
     update_time: dt.datetime = results[0].update_time
     return update_time
 

@@ -3,6 +3,7 @@ map failures to the right HttpsError. main.py only declares them with their opti
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import time
@@ -33,14 +34,24 @@ from .result import render_weights_table
 from .timestamps import to_ns
 
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
-PAYLOAD_KEYS: Final = ("config", "force")
+PAYLOAD_KEYS: Final = ("config", "force", "history")
+# The audit trail through the callable: pages of at most this many versions (one read each).
+HISTORY_PAGE_DEFAULT: Final = 20
+HISTORY_PAGE_MAX: Final = 50
 Code = https_fn.FunctionsErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    limit: int
+    before: dt.datetime | None
 
 
 @dataclass(frozen=True, slots=True)
 class CallableRequestData:
     config: MaestroConfig | None
     force: bool
+    history: HistoryPage | None = None
 
 
 def guard_callable_body(
@@ -73,7 +84,11 @@ def parse_callable_data(data: Any, max_run_trades: int = MAX_RUN_TRADES) -> Call
         raise _invalid(f"payload larger than {MAX_PAYLOAD_BYTES} bytes")
     unknown = sorted(str(key) for key in data if key not in PAYLOAD_KEYS)
     if unknown:
-        raise _invalid(f"{unknown[0]}: unknown field (known: config, force)")
+        raise _invalid(f"{unknown[0]}: unknown field (known: config, force, history)")
+    if "history" in data:
+        if len(data) > 1:
+            raise _invalid("history: ask for history alone, without config or force")
+        return CallableRequestData(config=None, force=False, history=_history_page(data["history"]))
     force = data.get("force", False)
     if not isinstance(force, bool):
         raise _invalid("force: must be true or false")
@@ -84,6 +99,30 @@ def parse_callable_data(data: Any, max_run_trades: int = MAX_RUN_TRADES) -> Call
         except ConfigError as error:
             raise _invalid(f"config.{error}") from None
     return CallableRequestData(config=config, force=force)
+
+
+def _history_page(asked: Any) -> HistoryPage:
+    """{"limit": 1..HISTORY_PAGE_MAX?, "before": ISO-8601 time with its offset?}."""
+    if not isinstance(asked, dict):
+        raise _invalid('history: must be an object like {"limit": 20, "before": "<ISO time>"}')
+    unknown = sorted(str(key) for key in asked if key not in ("limit", "before"))
+    if unknown:
+        raise _invalid(f"history.{unknown[0]}: unknown field (known: limit, before)")
+    limit = asked.get("limit", HISTORY_PAGE_DEFAULT)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= HISTORY_PAGE_MAX:
+        raise _invalid(f"history.limit: must be an integer from 1 to {HISTORY_PAGE_MAX}")
+    before = asked.get("before")
+    if before is None:
+        return HistoryPage(limit, None)
+    try:
+        moment = dt.datetime.fromisoformat(before) if isinstance(before, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _invalid(
+            "history.before: must be an ISO-8601 time with its offset, e.g. 2026-03-03T00:00:00Z"
+        )
+    return HistoryPage(limit, moment)
 
 
 def calculate_agent_weights(
@@ -105,8 +144,10 @@ def calculate_agent_weights(
     started = time.perf_counter()
     try:
         db = firestore_io.get_client()
-        if parsed.force or parsed.config is not None:
+        if parsed.force or parsed.config is not None or parsed.history is not None:
             _admit_expensive_call(db, uid, settings, usage)
+        if parsed.history is not None:
+            return _history(db, uid, parsed.history)
         if parsed.config is not None:
             firestore_io.save_config(db, uid, parsed.config)
         asked = CallableRequest(force=parsed.force, config_saved=parsed.config is not None)
@@ -118,6 +159,17 @@ def calculate_agent_weights(
     _log_run("callable", uid, started, outcome, usage)
     assert outcome.document is not None  # a callable run always ends with a stored document
     return outcome.document
+
+
+def _history(db: Any, uid: str, page: HistoryPage) -> dict[str, Any]:
+    """A page of the audit trail, newest first; `next_before` asks for the page after it."""
+    entries = firestore_io.read_history(db, uid, page.limit, page.before)
+    full = len(entries) == page.limit
+    last = entries[-1].get("computed_at") if full else None
+    return {
+        "history": documents.history_page(entries),
+        "next_before": last.isoformat() if isinstance(last, dt.datetime) else None,
+    }
 
 
 def on_trade_written(

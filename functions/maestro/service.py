@@ -7,9 +7,10 @@ A run, top to bottom:
    read time is the run's watermark;
 2. the decision (decisions.py): skip, apply the close to the windows, or rebuild every window
    from the journal (per-agent queries at the watermark);
-3. the engine on the windows, and one atomic write of the weights (and, after a rebuild, the
-   windows), only if the weights document is still the version of step 1 (compare-and-set on
-   its update time); when another run wrote first, back to step 1 with a fresh read.
+3. the engine on the windows, and one atomic write of the weights (with the audit trail's
+   entry when they changed, and after a rebuild the windows), only if the weights document is
+   still the version of step 1 (compare-and-set on its update time); when another run wrote
+   first, back to step 1 with a fresh read.
 """
 
 from __future__ import annotations
@@ -62,10 +63,6 @@ class RunOutcome:
 
     @property
     def reason(self) -> str:
-        if isinstance(self.decision, Apply):
-            if self.decision.in_window:
-                return "close applied to its agent's window"
-            return "close older than its agent's full window: recorded, weights unchanged"
         return self.decision.reason.value
 
     @property
@@ -131,19 +128,22 @@ class _Run:
         )
         self.timings["read_state"] = _elapsed_ms(mark)
         state = UserState.decode(stored, self.settings.max_run_trades)
-        outcome = self.run_on(state, None)
+        outcome = self.run_on(state, None, state.same_version(remembered))
         self.first_read_ns = self.first_read_ns or state.read_ns
         return outcome
 
-    def run_on(self, state: UserState, remembered: UserState | None) -> RunOutcome | None:
-        """Decide and act on `state`. From a remembered state only an Apply (its write proves
-        the state current) and a lasting skip are acted on: None asks for a fresh read."""
+    def run_on(
+        self, state: UserState, remembered: UserState | None, wrote_last: bool = True
+    ) -> RunOutcome | None:
+        """Decide and act on `state` (`wrote_last`: its weights are this instance's own write).
+        From a remembered state only an Apply (its write proves the state current) and a
+        lasting skip are acted on: None asks for a fresh read."""
         stored = state.weights
         latest = stored.latest_closed_at if isinstance(stored, StoredWeights) else None
         attempt = Attempt(
             self.first_read_ns,
             lambda: firestore_io.any_trade_closed_after(self.db, self.uid, latest),
-            from_memory=remembered is not None,
+            wrote_last=wrote_last,
         )
         decision = decide(self.request, state, self.settings, attempt)
         config = state.config.config
@@ -218,6 +218,9 @@ class _Run:
             state.weights.fields if state.weights is not None else None,
             state.weights_update_time,
             windows={documents.windows_document_id(i): f for i, f in enumerate(shards or ())},
+            history=documents.history_entry(
+                version, state.weights, self.settings.history_retention_days
+            ),
         )
         mark = time.perf_counter()
         try:

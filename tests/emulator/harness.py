@@ -174,6 +174,15 @@ class Suite:
         """The first weights version that reflects the write of `trade_id` committed at `commit`."""
         return self.wait_for_weights(uid, lambda doc: reflects(doc, trade_id, commit), timeout)
 
+    def past_the_write_gate(self, uid: str) -> None:
+        """Wait until the weights document is over a second old: a trade event's run that reads
+        a younger one, written by another instance, hands off to the queue instead of writing
+        (decisions: WRITTEN_TOO_RECENTLY). Tests that need a close's own run to write wait."""
+        snapshot = self.db.document(f"users/{uid}/maestro/weights").get()
+        if snapshot.exists:
+            age = dt.datetime.now(dt.UTC) - snapshot.update_time
+            time.sleep(max(0.0, 1.1 - age.total_seconds()))
+
     def offline_weights(self, uid: str, config: MaestroConfig | None = None) -> dict[str, str]:
         """The engine run offline on the user's whole journal as it is now."""
         entries = [

@@ -22,6 +22,7 @@ CLOSED_PORT = "127.0.0.1:9"  # nothing listens: the queue is unreachable
 def _settled_user(suite: Suite) -> str:
     uid = f"dead-run-{uuid.uuid4().hex[:8]}"
     seed_journal(suite, uid, base_journal())
+    suite.past_the_write_gate(uid)  # the dying instance did not write the weights last
     return uid
 
 

@@ -234,6 +234,7 @@ def test_engine_v2_options_apply_to_closes_through_the_windows(suite: Suite) -> 
     status, body = suite.call({"config": options}, token=user.id_token)
     assert status == 200, body
     effective = MaestroConfig.from_mapping(options)
+    suite.past_the_write_gate(user.uid)  # the callable wrote last: the close's own run writes
     written = suite.journal(user.uid).document("w4").set(trade("WhaleFlowAgent", 20, "9.00"))
     document = suite.wait_reflected(user.uid, "w4", written.update_time)
     assert document["ledger"]["w4"]["commit_time"] == written.update_time  # through the windows

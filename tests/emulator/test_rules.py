@@ -19,6 +19,7 @@ PATHS = {
     "tradeJournal": ("users/{uid}/tradeJournal", "t1"),
     "maestro/weights": ("users/{uid}/maestro", "weights"),
     "maestro/config": ("users/{uid}/maestro", "config"),
+    "maestro/weights/history": ("users/{uid}/maestro/weights/history", "v1"),
     "users/{uid}": ("users", "{uid}"),
     "maestroLimits/{uid}": ("maestroLimits", "{uid}"),  # admin-only, even for its owner
     "outside users/": ("platform", "settings"),
@@ -31,6 +32,8 @@ ALLOWED = {
     ("owner", "list", "maestro/weights"),
     ("owner", "get", "maestro/config"),
     ("owner", "list", "maestro/config"),
+    ("owner", "get", "maestro/weights/history"),
+    ("owner", "list", "maestro/weights/history"),
 }
 
 
@@ -43,6 +46,8 @@ def people(suite: Suite) -> dict[str, Any]:
         suite.db.document(f"users/{owner.uid}/tradeJournal/t1").set(trade("WhaleFlowAgent", 1, "5"))
         suite.db.document(f"users/{owner.uid}/maestro/weights").set({"weights": {"A": "1"}})
         suite.db.document(f"users/{owner.uid}/maestro/config").set({"lookback_trades": 50})
+        history = f"users/{owner.uid}/maestro/weights/history/v1"
+        suite.db.document(history).set({"weights": {"A": "1"}})
         suite.db.document("platform/settings").set({"maintenance": False})
         suite.db.document(f"maestroLimits/{owner.uid}").set({"format": 1, "admitted_ns": [1]})
     finally:
@@ -131,7 +136,7 @@ def test_the_rules_matrix(suite: Suite, people: dict[str, Any]) -> None:
     outcomes = run_cells(suite, owner, tokens_of(people))
     wrong = not_as_allowed(outcomes, ALLOWED)
     assert not wrong, f"cells not as the rules say (200 allowed, 403 denied): {wrong}"
-    assert len(outcomes) == len(ACTORS) * len(OPERATIONS) * len(PATHS) == 90
+    assert len(outcomes) == len(ACTORS) * len(OPERATIONS) * len(PATHS) == 105
     assert_denied_writes_left_nothing(suite, owner, before)
 
 
