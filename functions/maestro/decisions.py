@@ -82,6 +82,10 @@ class SkipReason(StrEnum):
     NO_WEIGHTS_YET = "no weights yet: the first close or call computes them"
     CONFIG_ALREADY_USED = "the weights already use this config"
     HANDED_OFF = "lost the race for the weights document: handed to the task queue"
+    RUN_DIED = (
+        "the event's run ended without leaving it reflected (it crashed or timed out):"
+        " handed to the task queue"
+    )
     WRITTEN_TOO_RECENTLY = (
         "the weights document was written less than a second ago: handed to the task queue"
     )
@@ -91,13 +95,14 @@ class SkipReason(StrEnum):
 # ones do too): an instance may act on them from the state it remembers, even if it is outdated.
 LASTING_SKIPS: Final = frozenset({SkipReason.DUPLICATE_EVENT, SkipReason.ALREADY_REFLECTED})
 # Skips that hand the user's recompute to the task queue (handlers enqueue it).
-HAND_OFFS: Final = frozenset({SkipReason.HANDED_OFF, SkipReason.WRITTEN_TOO_RECENTLY})
+HAND_OFFS: Final = frozenset(
+    {SkipReason.HANDED_OFF, SkipReason.WRITTEN_TOO_RECENTLY, SkipReason.RUN_DIED}
+)
 
 
 class RebuildReason(StrEnum):
     FIRST_WEIGHTS = "first weights of this user"
     QUEUED = "a queued rebuild: trigger runs lost the race for the weights document, or failed"
-    RUN_DIED = "a trade event's run ended without leaving it reflected (it crashed or timed out)"
     STORED_WEIGHTS_UNREADABLE = "the stored weights document is of another format or damaged"
     FORCED = "the callable asked for a rebuild (force)"
     CONFIG_SAVED = "the callable saved a new config"
@@ -238,22 +243,21 @@ def _callable(
 
 def _check(check: EventCheck, state: UserState) -> Decision:
     """A trade event's delayed check: nothing to do when the stored weights reflect the event
-    (or never will: another agent's trade); otherwise its run died, and a rebuild, which reads
-    the journal after the event, repairs what it left."""
+    (or never will: another agent's trade); otherwise its run died, and the check hands the
+    user's recompute to the queue, where it coalesces with any hand-off of the same bucket (a
+    burst's checks, and the runs that handed off, share one rebuild)."""
     stored, config = state.weights, state.config.config
     if check.agent_ids.isdisjoint(config.agent_ids):
         return Skip(SkipReason.OTHER_AGENTS)
-    if stored is None:
-        return Rebuild(RebuildReason.RUN_DIED)
-    if isinstance(stored, Unreadable):
-        return Rebuild(RebuildReason.STORED_WEIGHTS_UNREADABLE)
-    if stored.stale:
-        return Rebuild(RebuildReason.STALE)
     # A delete's commit time is not in its event; it committed before its run began.
     written_ns = check.commit_ns if check.commit_ns is not None else check.started_ns
-    if stored.reflects(check.trade_id, written_ns) or stored.cause_event_id == check.event_id:
+    if (
+        isinstance(stored, StoredWeights)
+        and not stored.stale
+        and (stored.reflects(check.trade_id, written_ns) or stored.cause_event_id == check.event_id)
+    ):
         return Skip(SkipReason.ALREADY_REFLECTED)
-    return Rebuild(RebuildReason.RUN_DIED)
+    return Skip(SkipReason.RUN_DIED)
 
 
 def _trade(event: TradeEvent, state: UserState, settings: Settings, attempt: Attempt) -> Decision:

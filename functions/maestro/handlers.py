@@ -249,8 +249,11 @@ def on_check(request: https_fn.CallableRequest[Any], settings: Settings) -> None
         if _last_attempt(request):
             _mark_stale(uid, f"event check failed {task_queue.MAX_ATTEMPTS} times")
         raise https_error from None
-    if outcome.status is not service.RunStatus.SKIPPED:  # a check that finds all well is quiet
-        _log_run(f"event check {check.trade_id}", uid, started, outcome, usage)
+    if outcome.status is service.RunStatus.SKIPPED:
+        return  # a check that finds all well is quiet
+    if not _hand_off(uid, settings):  # the queue retries this check
+        raise https_fn.HttpsError(Code.UNAVAILABLE, "the task queue could not be reached")
+    _log_run(f"event check {check.trade_id}", uid, started, outcome, usage)
 
 
 def on_queued(request: https_fn.CallableRequest[Any], settings: Settings) -> None:

@@ -39,9 +39,13 @@ class OneUserReport:
     writes: int
     runs_failed: int
     queued_runs: int  # the task queue's rebuilds (issue 14), their reads and writes included
+    queued_writes: int
     errors: dict[str, int]
     statuses: dict[str, int]
     seconds_to_final: float | None  # from the release of the instances; None: never reflected
+    # From the first to the last write of the instances' runs (the queue's excluded): over how
+    # long the direct writes came, for the document's write rate.
+    direct_writes_span: float
     stale_at_end: bool
     equals_engine: bool
 
@@ -52,10 +56,12 @@ class OneUserReport:
             "attempts": self.attempts,
             "reads": self.reads,
             "writes": self.writes,
+            "of_which_queued": self.queued_writes,
             "runs_failed": self.runs_failed,
             "queued_runs": self.queued_runs,
             "errors": self.errors,
             "run_statuses": self.statuses,
+            "direct_writes_span_seconds": round(self.direct_writes_span, 2),
             "seconds_to_final_document": (
                 None if self.seconds_to_final is None else round(self.seconds_to_final, 2)
             ),
@@ -116,12 +122,18 @@ def run_one_user_burst(
         writes=sum(record["writes"] for record in records) + sum(e["writes"] for e in queued),
         runs_failed=sum(1 for record in records if "error" in record),
         queued_runs=len(queued),
+        queued_writes=sum(e["writes"] for e in queued),
         errors=dict(Counter(record["error"] for record in records if "error" in record)),
         statuses=dict(statuses),
         seconds_to_final=seconds_to_final,
         stale_at_end=document.get("stale") is not False,
         equals_engine=document.get("weights") == suite.offline_weights(uid),
+        direct_writes_span=_span([r["finished"] for r in records if r.get("status") == "written"]),
     )
+
+
+def _span(moments: list[float]) -> float:
+    return max(moments) - min(moments) if moments else 0.0
 
 
 def _queued_runs(offset: int, uid: str, expected: int) -> list[dict[str, Any]]:
@@ -223,5 +235,6 @@ def _instance(
             record["attempts"] = 1 + int(outcome.timings_ms.get("conflicts", 0))
         usage = usages[-1] if usages else firestore_io.Usage()
         record["reads"], record["writes"] = usage.reads, usage.writes
+        record["finished"] = time.time()
         records.append(record)
     results.put(records)
