@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from itertools import repeat
+from operator import mul, sub
 from typing import Final
 
 from .returns import TradeTrack
@@ -77,10 +79,10 @@ def moments(track: TradeTrack) -> Moments:
     if weights is None:
         # The first version's arithmetic, exactly (weighting.agent_statistics).
         mean = sum(returns, _ZERO) / n
-        s2 = _ZERO
-        for value in returns:
-            deviation = value - mean
-            s2 += deviation * deviation
+        # The loop s2 += (r - mean)^2 from 0, in order, by map() in C: the same operations
+        # in the same order, so the same digits.
+        deviations = list(map(sub, returns, repeat(mean)))
+        s2 = sum(map(mul, deviations, deviations), _ZERO)
         variance = s2 / (n - 1) if n > 1 else None
         return Moments(n, Decimal(n), mean, variance, s2 / n, track)
     mean = sum((w * r for w, r in zip(weights, returns, strict=True)), _ZERO)
