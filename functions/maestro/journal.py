@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
-from itertools import repeat
-from operator import itemgetter, mul, truediv
+from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 from .precision import ENGINE_CONTEXT
@@ -319,76 +318,13 @@ def select_agent_trades(
     with localcontext(ENGINE_CONTEXT):
         for agent_id, ranked in candidates.items():
             ranked.sort(key=_candidate_key, reverse=True)
-            del ranked[lookback_trades:]
-            plain = plain_closed_trades(ranked)
-            selected[agent_id] = (
-                plain
-                if plain is not None
-                else tuple(_closed_trade(entry, key[0], key[1]) for key, entry in ranked)
+            selected[agent_id] = tuple(
+                _closed_trade(entry, key[0], key[1]) for key, entry in ranked[:lookback_trades]
             )
     return selected
 
 
 _candidate_key: Final = itemgetter(0)  # (rank, closed_at, trade id): order_key
-
-
-def plain_closed_trades(
-    ranked: Sequence[tuple[tuple[int, Any, str], JournalEntry]],
-) -> tuple[ClosedTrade, ...] | None:
-    """The common case, in bulk: what _closed_trade gives each (key, entry), when every one
-    is timestamped, its three amounts are plain decimal strings within the bounds, its capital
-    is positive and it has no allocated_capital; None when any is not (the caller then builds
-    them one by one, and finds the reasons). The same operations in the same context as
-    _closed_trade, so the same digits, with the checks made once over all of them. Must run
-    inside ENGINE_CONTEXT."""
-    count = len(ranked)
-    if [key[0] for key, _ in ranked].count(TIMESTAMP_RANK) != count or not count:
-        return None if count else ()
-    data = [entry.data for _, entry in ranked]
-    if [fields.get("allocated_capital") for fields in data].count(None) != count:
-        return None
-    texts = [fields.get("realized_pnl") for fields in data]
-    texts += [fields.get("entry_price") for fields in data]
-    texts += [fields.get("quantity") for fields in data]
-    amounts = _plain_amounts(texts)
-    if amounts is None:
-        return None
-    pnls, prices, quantities = amounts[:count], amounts[count : 2 * count], amounts[2 * count :]
-    notionals = list(map(mul, prices, map(abs, quantities)))
-    if min(notionals) <= 0:
-        return None
-    returns = map(truediv, map(mul, pnls, repeat(_HUNDRED)), notionals)
-    parts = zip(
-        [entry.trade_id for _, entry in ranked],
-        repeat(TIMESTAMP_RANK),
-        [key[1] for key, _ in ranked],
-        pnls,
-        notionals,
-        repeat(_ALLOCATED_MISSING),
-        returns,
-    )
-    return tuple(map(_new_trade, repeat(ClosedTrade), parts))
-
-
-def _plain_amounts(texts: list[Any]) -> list[Decimal] | None:
-    """parse_amount of each, when each is a plain decimal string within the bounds (the
-    common case, checked over all of them at once); None when any is not."""
-    try:
-        joined = "".join(texts)  # and a TypeError when one is not a string
-    except TypeError:
-        return None
-    if "_" in joined or len(max(texts, key=len)) > MAX_AMOUNT_TEXT_LENGTH:
-        return None  # parse_amount's refusals before Decimal()
-    try:
-        amounts = list(map(Decimal, texts))
-    except InvalidOperation:
-        return None
-    if not all(map(Decimal.is_finite, amounts)):
-        return None
-    exponents = list(map(Decimal.adjusted, amounts))
-    if min(exponents) < _MIN_ADJUSTED or max(exponents) > _MAX_ADJUSTED:
-        return None  # the bounds' sure case only (zero and the rare rest: one by one)
-    return amounts
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:

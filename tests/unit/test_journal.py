@@ -7,21 +7,10 @@ from decimal import Decimal, localcontext
 from typing import NamedTuple
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from maestro.journal import (
-    ClosedAtOrder,
-    JournalEntry,
-    Rejection,
-    _closed_trade,
-    closed_trade,
-    parse_amount,
-    plain_closed_trades,
-)
+from maestro.journal import ClosedAtOrder, JournalEntry, Rejection, closed_trade, parse_amount
 from maestro.journal import select_agent_trades as select_trades
 from maestro.methods.returns import trade_track
-from maestro.precision import ENGINE_CONTEXT
 
 from .helpers import T0, closed
 
@@ -291,67 +280,3 @@ def test_numbers_written_for_people_are_never_guessed(
     their own reason, while text that is no number keeps the field's."""
     data = {"realized_pnl": "1", "entry_price": "100", "quantity": "1", field: raw}
     assert trade_return_pct(data) is reason
-
-
-# plain_closed_trades: the bulk build of the common case gives what _closed_trade gives, to
-# the digit and the exponent, or declines (None) and leaves it to _closed_trade.
-_PLAIN_AMOUNTS = st.one_of(
-    st.decimals(min_value=-(10**6), max_value=10**6, places=4).map(str),
-    st.integers(-50, 50).map(str),
-    st.sampled_from(["0", "-0", "1e14", "9" * 15, "1e-15", " 7 ", "0.5", "-1E+3"]),
-)  # fmt: skip
-_ODD_AMOUNTS = st.one_of(
-    st.sampled_from(["0E-20", "1e15", "1e-16", "1_0", "NaN", "-Infinity", "12,5", "$3", "",
-                     "9" * 65, "1.2.3", "\u0663"]),
-    st.sampled_from([None, 3, 2.5, True, Decimal("4.5"), [1]]),
-)  # fmt: skip
-
-
-@st.composite
-def _ranked(draw: st.DrawFn) -> list[tuple[tuple[int, object, str], JournalEntry]]:
-    """Up to 6 selected entries, most often all plain (the bulk build's case), now and then
-    with an amount, a closed_at or an allocated_capital that is not."""
-    odd = draw(st.sampled_from([0, 0, 0, 10, 3]))  # 1 in `odd` values is odd (0: none)
-
-    def amount() -> object:
-        return draw(_ODD_AMOUNTS if odd and draw(st.integers(1, odd)) == 1 else _PLAIN_AMOUNTS)
-
-    ranked = []
-    for i in range(draw(st.integers(0, 6))):
-        data = {"realized_pnl": amount(), "entry_price": amount(), "quantity": amount()}
-        if odd and draw(st.integers(1, odd)) == 1:
-            data["allocated_capital"] = amount()
-        rank, moment = (4, "soon") if odd and draw(st.integers(1, odd)) == 1 else (3, T0)
-        ranked.append(((rank, moment, f"t{i}"), JournalEntry(f"t{i}", data)))
-    return ranked
-
-
-@settings(max_examples=500, deadline=None)
-@given(_ranked())
-def test_plain_closed_trades_are_the_trades_one_by_one(
-    ranked: list[tuple[tuple[int, object, str], JournalEntry]],
-) -> None:
-    with localcontext(ENGINE_CONTEXT):
-        plain = plain_closed_trades(ranked)
-        one_by_one = tuple(_closed_trade(entry, key[0], key[1]) for key, entry in ranked)
-    if plain is not None:
-        assert [list(map(repr, trade)) for trade in plain] == [
-            list(map(repr, trade)) for trade in one_by_one
-        ]
-
-
-def test_plain_closed_trades_take_plain_decimal_strings_in_bulk() -> None:
-    rows = [("12.5", "80", "-5"), ("-3", "0.25", "40"), ("0", "7", "1e3")]
-    names = ("realized_pnl", "entry_price", "quantity")
-    ranked = [
-        ((3, T0, f"t{i}"), JournalEntry(f"t{i}", dict(zip(names, row, strict=True))))
-        for i, row in enumerate(rows)
-    ]
-    with localcontext(ENGINE_CONTEXT):
-        plain = plain_closed_trades(ranked)
-    assert plain is not None
-    assert [trade.notional_return for trade in plain] == [
-        Decimal("3.125"),
-        Decimal(-30),
-        Decimal(0),
-    ]  # 12.5 / 400 x 100; -3 / 10 x 100; 0
