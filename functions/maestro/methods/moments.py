@@ -1,10 +1,15 @@
 """The moments of a per-trade track record: the mean, the unbiased variance (sample, or
 weighted: skfolio's measures.variance(sample_weight), pandas ewm(...).var(bias=False)), n_eff,
 and the population central moments that skewness and kurtosis rest on. Must run inside
-ENGINE_CONTEXT."""
+ENGINE_CONTEXT.
+
+The sums run by map() in C: each the loop s += term from 0, in order, so the same digits as
+the loop written out, without the interpreter's cost per return."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -22,9 +27,10 @@ class Moments:
     """n returns; n_eff = 1 / sum(w^2) (n with equal weights); `variance` unbiased, None below
     2 returns; m2, m3, m4 the (weighted) population central moments, mean of (r - mean)^k.
 
-    m3 and m4 are worked out when first read (in the context then current, which must be
-    ENGINE_CONTEXT): with the defaults only the diagnostics read them, and they are most of
-    the cost of the moments."""
+    m3 and m4 are worked out with the rest when the caller says it will read them (moments(
+    higher=True): the deviations are then shared), otherwise when first read (in the context
+    then current, which must be ENGINE_CONTEXT): with the defaults only the diagnostics read
+    them, and they are most of the cost of the moments."""
 
     n: int
     n_eff: Decimal
@@ -32,6 +38,7 @@ class Moments:
     variance: Decimal | None
     m2: Decimal
     track: TradeTrack = field(repr=False, compare=False)
+    higher: tuple[Decimal, Decimal] | None = field(default=None, repr=False, compare=False)
 
     @property
     def m3(self) -> Decimal:
@@ -43,20 +50,10 @@ class Moments:
 
     @cached_property
     def _higher(self) -> tuple[Decimal, Decimal]:
-        """(m3, m4), in one pass."""
-        mean, returns, weights = self.mean, self.track.returns_pct, self.track.weights
-        # s3 += [w x] d^2 x d and s4 += [w x] d^2 x d^2 from 0, in order, each d = r - mean:
-        # by map() in C, the same operations in the same order.
-        deviations = list(map(sub, returns, repeat(mean)))
-        squares = list(map(mul, deviations, deviations))
-        if weights is None:
-            s3 = sum(map(mul, squares, deviations), _ZERO)
-            s4 = sum(map(mul, squares, squares), _ZERO)
-            return (s3 / self.n, s4 / self.n) if returns else (_ZERO, _ZERO)
-        weighted = list(map(mul, weights, squares))
-        s3 = sum(map(mul, weighted, deviations), _ZERO)
-        s4 = sum(map(mul, weighted, squares), _ZERO)
-        return s3, s4
+        if self.higher is not None:
+            return self.higher
+        returns = self.track.returns_pct
+        return _higher(self.n, list(map(sub, returns, repeat(self.mean))), self.track.weights)
 
     @property
     def skewness(self) -> Decimal | None:
@@ -69,23 +66,53 @@ class Moments:
         return self.m4 / (self.m2 * self.m2) if self.m2 > 0 else None
 
 
-def moments(track: TradeTrack) -> Moments:
+def moments(track: TradeTrack, higher: bool = False) -> Moments:
+    """`higher`: m3 and m4 too, now (the caller will read them)."""
     returns, weights = track.returns_pct, track.weights
     n = len(returns)
     if n == 0:
-        return Moments(0, _ZERO, _ZERO, None, _ZERO, track)
+        return Moments(0, _ZERO, _ZERO, None, _ZERO, track, (_ZERO, _ZERO) if higher else None)
     if weights is None:
         # The first version's arithmetic, exactly (weighting.agent_statistics).
         mean = sum(returns, _ZERO) / n
-        # The loop s2 += (r - mean)^2 from 0, in order, by map() in C: the same operations
-        # in the same order, so the same digits.
         deviations = list(map(sub, returns, repeat(mean)))
-        s2 = sum(map(mul, deviations, deviations), _ZERO)
+        squares = list(map(mul, deviations, deviations))
+        s2 = sum(squares, _ZERO)
         variance = s2 / (n - 1) if n > 1 else None
-        return Moments(n, Decimal(n), mean, variance, s2 / n, track)
+        both = _higher(n, deviations, None, squares) if higher else None
+        return Moments(n, Decimal(n), mean, variance, s2 / n, track, both)
     mean = sum(map(mul, weights, returns), _ZERO)
     deviations = list(map(sub, returns, repeat(mean)))
     m2 = sum(map(mul, map(mul, weights, deviations), deviations), _ZERO)  # w x d x d
-    n_eff = 1 / sum(map(mul, weights, weights), _ZERO)
+    n_eff = effective_count(weights)
     variance = m2 * n_eff / (n_eff - 1) if n > 1 else None
-    return Moments(n, n_eff, mean, variance, m2, track)
+    both = _higher(n, deviations, weights) if higher else None
+    return Moments(n, n_eff, mean, variance, m2, track, both)
+
+
+@functools.lru_cache(maxsize=64)
+def effective_count(weights: tuple[Decimal, ...]) -> Decimal:
+    """n_eff = 1 / sum(w^2). Kept per weights: half-life weights are themselves kept per
+    (count, half-life) (returns.half_life_weights), so every agent with a full window, and
+    every run, asks for the same ones (the same tuple: found by identity). Computed in the
+    caller's context, which must be ENGINE_CONTEXT."""
+    return 1 / sum(map(mul, weights, weights), _ZERO)
+
+
+def _higher(
+    n: int,
+    deviations: list[Decimal],
+    weights: Sequence[Decimal] | None,
+    squares: list[Decimal] | None = None,
+) -> tuple[Decimal, Decimal]:
+    """(m3, m4): s3 += [w x] d^2 x d and s4 += [w x] d^2 x d^2, from 0, in order."""
+    if squares is None:
+        squares = list(map(mul, deviations, deviations))
+    if weights is None:
+        s3 = sum(map(mul, squares, deviations), _ZERO)
+        s4 = sum(map(mul, squares, squares), _ZERO)
+        return (s3 / n, s4 / n) if n else (_ZERO, _ZERO)
+    weighted = list(map(mul, weights, squares))
+    s3 = sum(map(mul, weighted, deviations), _ZERO)
+    s4 = sum(map(mul, weighted, squares), _ZERO)
+    return s3, s4

@@ -53,9 +53,12 @@ def trade_track(
 ) -> TradeTrack:
     """The track record of an agent's selected trades (newest first). Rejected trades keep
     their place in the selection and add nothing."""
-    if basis is ReturnBasis.NOTIONAL and transform is ReturnTransform.SIMPLE:
-        # The default, on every run: each trade's return was computed once, when it was built.
+    if basis is ReturnBasis.NOTIONAL:
+        # Each trade's notional return was computed once, when it was built; trade_return()
+        # inlined (a call a trade).
         outcomes = list(map(_NOTIONAL_RETURN, trades))
+        if transform is ReturnTransform.LOG:
+            outcomes = [log_return_pct(o) if type(o) is Decimal else o for o in outcomes]
     else:
         outcomes = [trade_return(trade, transform, basis) for trade in trades]
     # map() and count() over every trade: each agent, every run (a third of the engine's time
