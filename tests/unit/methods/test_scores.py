@@ -65,6 +65,17 @@ def test_moments_with_a_half_life_are_skfolios() -> None:
     assert close(sharpe, 0.542173)
 
 
+def test_m3_and_m4_worked_out_with_the_rest_are_the_ones_worked_out_when_read() -> None:
+    # moments(higher=True) shares the deviations (and, unweighted, the squares) it computed
+    # for m2: the same digits as when m3 and m4 are first read.
+    for weights in (None, half_life_weights(8, 4)):
+        with localcontext(ENGINE_CONTEXT):
+            track = TradeTrack(A_PCT_NEWEST_FIRST, weights)
+            now, later = moments(track, higher=True), moments(track)
+            assert (repr(now.m3), repr(now.m4)) == (repr(later.m3), repr(later.m4))
+            assert now == later
+
+
 def test_sharpe_and_sortino_on_input_a() -> None:
     with localcontext(ENGINE_CONTEXT):
         given = inputs(TradeTrack(A_PCT_NEWEST_FIRST))
