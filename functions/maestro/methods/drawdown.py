@@ -8,9 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import accumulate
-from operator import add, sub
-from typing import Final
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +17,11 @@ class Drawdowns:
 
 
 def drawdowns(returns_newest_first: Sequence[Decimal]) -> Drawdowns:
-    # By accumulate() and map() in C: the curve from 0 (each level the one before plus a
-    # return), the running peak (max keeps the earlier of equal values), the fall from it; the
-    # largest fall is the first of the largest, as a loop keeping a strictly larger one finds.
-    levels = list(accumulate(reversed(returns_newest_first), add, initial=_ZERO))
-    falls = list(map(sub, accumulate(levels, max), levels))
-    return Drawdowns(max(falls), falls[-1])
-
-
-_ZERO: Final = Decimal(0)
+    level = peak = worst = Decimal(0)
+    for value in reversed(returns_newest_first):
+        level += value
+        if level > peak:
+            peak = level
+        elif peak - level > worst:
+            worst = peak - level
+    return Drawdowns(worst, peak - level)

@@ -8,8 +8,6 @@ import math
 from decimal import Decimal, localcontext
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
 from maestro.methods import Fallback
@@ -133,35 +131,6 @@ def test_drawdowns_count_a_first_loss() -> None:
         first_loss = drawdowns((Decimal(2), Decimal(-1), Decimal(-5)))  # oldest -5 first
     assert (falls.maximum, falls.current) == (13, 0)
     assert (first_loss.maximum, first_loss.current) == (6, 4)  # 0 -> -5 -> -6 -> -4
-
-
-def drawdowns_written_out(returns_newest_first: tuple[Decimal, ...]) -> tuple[str, str]:
-    level = peak = worst = Decimal(0)
-    for value in reversed(returns_newest_first):
-        level += value
-        if level > peak:
-            peak = level
-        elif peak - level > worst:
-            worst = peak - level
-    return repr(worst), repr(peak - level)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            st.decimals(allow_nan=False, allow_infinity=False, places=3),
-            st.decimals(allow_nan=False, allow_infinity=False),
-            st.sampled_from([Decimal("0"), Decimal("-0"), Decimal("0.00"), Decimal("0E+2")]),
-        ),
-        max_size=12,
-    )
-)
-def test_drawdowns_are_the_loop_written_out(returns: list[Decimal]) -> None:
-    # The same digits and exponents as the loop drawdown.py replaced (ties and zeros included).
-    with localcontext(ENGINE_CONTEXT):
-        falls = drawdowns(tuple(returns))
-        assert (repr(falls.maximum), repr(falls.current)) == drawdowns_written_out(tuple(returns))
 
 
 def test_kelly_is_mean_over_variance_scaled() -> None:
