@@ -103,7 +103,7 @@ def _track(trades: Sequence[ClosedTrade], config: MaestroConfig) -> TradeTrack:
 def _score(track: TradeTrack, config: MaestroConfig, rf: Decimal) -> _Scored:
     """The configured score of a track record, penalised for drawdown (score' = score -
     penalty x MDD / s, s the deviation the score divides by)."""
-    stats = moments(track, higher=_needs_psr(config))  # the PSR reads m3 and m4
+    stats = moments(track)
     statistics = agent_statistics(track.returns_pct, stats, rf)
     ok = statistics.status is AgentStatus.OK
     psr = probabilistic_sharpe(statistics.sharpe, stats) if ok and _needs_psr(config) else None

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from itertools import repeat
-from operator import mul, sub
 from typing import Final, NamedTuple
 
 from .daily import DailyRecord
@@ -22,7 +20,7 @@ def covariance(first: Sequence[Decimal], second: Sequence[Decimal]) -> Decimal |
         return None
     mean_first = sum(first, _ZERO) / count
     mean_second = sum(second, _ZERO) / count
-    products = map(mul, map(sub, first, repeat(mean_first)), map(sub, second, repeat(mean_second)))
+    products = ((x - mean_first) * (y - mean_second) for x, y in zip(first, second, strict=True))
     return sum(products, _ZERO) / (count - 1)
 
 
@@ -49,12 +47,12 @@ def pair_statistics(first: DailyRecord, second: DailyRecord) -> PairStatistics |
     if count < 2:
         return None
     mean_x, mean_y = sum(x, _ZERO) / count, sum(y, _ZERO) / count
-    # Each sum from 0, in order, by map() in C: covariance()'s operations, in its order.
-    deviations_x = list(map(sub, x, repeat(mean_x)))
-    deviations_y = list(map(sub, y, repeat(mean_y)))
-    shared = sum(map(mul, deviations_x, deviations_y), _ZERO)
-    first_squares = sum(map(mul, deviations_x, deviations_x), _ZERO)
-    second_squares = sum(map(mul, deviations_y, deviations_y), _ZERO)
+    shared = first_squares = second_squares = _ZERO
+    for value_x, value_y in zip(x, y, strict=True):
+        deviation_x, deviation_y = value_x - mean_x, value_y - mean_y
+        shared += deviation_x * deviation_y
+        first_squares += deviation_x * deviation_x
+        second_squares += deviation_y * deviation_y
     divisor = count - 1
     return PairStatistics(shared / divisor, first_squares / divisor, second_squares / divisor)
 

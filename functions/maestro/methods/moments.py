@@ -1,15 +1,11 @@
 """The moments of a per-trade track record: the mean, the unbiased variance (sample, or
 weighted: skfolio's measures.variance(sample_weight), pandas ewm(...).var(bias=False)), n_eff,
 and the population central moments that skewness and kurtosis rest on. Must run inside
-ENGINE_CONTEXT.
-
-The sums run by map() in C: each the loop s += term from 0, in order, so the same digits as
-the loop written out, without the interpreter's cost per return."""
+ENGINE_CONTEXT."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -27,10 +23,9 @@ class Moments:
     """n returns; n_eff = 1 / sum(w^2) (n with equal weights); `variance` unbiased, None below
     2 returns; m2, m3, m4 the (weighted) population central moments, mean of (r - mean)^k.
 
-    m3 and m4 are worked out with the rest when the caller says it will read them (moments(
-    higher=True): the deviations are then shared), otherwise when first read (in the context
-    then current, which must be ENGINE_CONTEXT): with the defaults only the diagnostics read
-    them, and they are most of the cost of the moments."""
+    m3 and m4 are worked out when first read (in the context then current, which must be
+    ENGINE_CONTEXT): with the defaults only the diagnostics read them, and they are most of
+    the cost of the moments."""
 
     n: int
     n_eff: Decimal
@@ -38,7 +33,6 @@ class Moments:
     variance: Decimal | None
     m2: Decimal
     track: TradeTrack = field(repr=False, compare=False)
-    higher: tuple[Decimal, Decimal] | None = field(default=None, repr=False, compare=False)
 
     @property
     def m3(self) -> Decimal:
@@ -50,10 +44,23 @@ class Moments:
 
     @cached_property
     def _higher(self) -> tuple[Decimal, Decimal]:
-        if self.higher is not None:
-            return self.higher
-        returns = self.track.returns_pct
-        return _higher(self.n, list(map(sub, returns, repeat(self.mean))), self.track.weights)
+        """(m3, m4), in one pass: s3 += [w x] d^2 x d and s4 += [w x] d^2 x d^2 from 0, in
+        order, each d = r - mean."""
+        mean, returns, weights = self.mean, self.track.returns_pct, self.track.weights
+        if weights is None:
+            s3 = s4 = _ZERO
+            for value in returns:
+                deviation = value - mean
+                square = deviation * deviation
+                s3 += square * deviation
+                s4 += square * square
+            return (s3 / self.n, s4 / self.n) if returns else (_ZERO, _ZERO)
+        # Weighted, map() measured faster than the loop (723 against 822 us for 1,000 returns;
+        # unweighted, slower): the same operations in the same order.
+        deviations = list(map(sub, returns, repeat(mean)))
+        squares = list(map(mul, deviations, deviations))
+        weighted = list(map(mul, weights, squares))
+        return sum(map(mul, weighted, deviations), _ZERO), sum(map(mul, weighted, squares), _ZERO)
 
     @property
     def skewness(self) -> Decimal | None:
@@ -66,28 +73,28 @@ class Moments:
         return self.m4 / (self.m2 * self.m2) if self.m2 > 0 else None
 
 
-def moments(track: TradeTrack, higher: bool = False) -> Moments:
-    """`higher`: m3 and m4 too, now (the caller will read them)."""
+def moments(track: TradeTrack) -> Moments:
     returns, weights = track.returns_pct, track.weights
     n = len(returns)
     if n == 0:
-        return Moments(0, _ZERO, _ZERO, None, _ZERO, track, (_ZERO, _ZERO) if higher else None)
+        return Moments(0, _ZERO, _ZERO, None, _ZERO, track)
     if weights is None:
         # The first version's arithmetic, exactly (weighting.agent_statistics).
         mean = sum(returns, _ZERO) / n
-        deviations = list(map(sub, returns, repeat(mean)))
-        squares = list(map(mul, deviations, deviations))
-        s2 = sum(squares, _ZERO)
+        s2 = _ZERO
+        for value in returns:
+            deviation = value - mean
+            s2 += deviation * deviation
         variance = s2 / (n - 1) if n > 1 else None
-        both = _higher(n, deviations, None, squares) if higher else None
-        return Moments(n, Decimal(n), mean, variance, s2 / n, track, both)
-    mean = sum(map(mul, weights, returns), _ZERO)
-    deviations = list(map(sub, returns, repeat(mean)))
-    m2 = sum(map(mul, map(mul, weights, deviations), deviations), _ZERO)  # w x d x d
+        return Moments(n, Decimal(n), mean, variance, s2 / n, track)
+    mean = sum(map(mul, weights, returns), _ZERO)  # map() measured faster than a generator
+    m2 = _ZERO
+    for w, r in zip(weights, returns, strict=True):
+        deviation = r - mean
+        m2 += w * deviation * deviation
     n_eff = effective_count(weights)
     variance = m2 * n_eff / (n_eff - 1) if n > 1 else None
-    both = _higher(n, deviations, weights) if higher else None
-    return Moments(n, n_eff, mean, variance, m2, track, both)
+    return Moments(n, n_eff, mean, variance, m2, track)
 
 
 @functools.lru_cache(maxsize=64)
@@ -97,22 +104,3 @@ def effective_count(weights: tuple[Decimal, ...]) -> Decimal:
     every run, asks for the same ones (the same tuple: found by identity). Computed in the
     caller's context, which must be ENGINE_CONTEXT."""
     return 1 / sum(map(mul, weights, weights), _ZERO)
-
-
-def _higher(
-    n: int,
-    deviations: list[Decimal],
-    weights: Sequence[Decimal] | None,
-    squares: list[Decimal] | None = None,
-) -> tuple[Decimal, Decimal]:
-    """(m3, m4): s3 += [w x] d^2 x d and s4 += [w x] d^2 x d^2, from 0, in order."""
-    if squares is None:
-        squares = list(map(mul, deviations, deviations))
-    if weights is None:
-        s3 = sum(map(mul, squares, deviations), _ZERO)
-        s4 = sum(map(mul, squares, squares), _ZERO)
-        return (s3 / n, s4 / n) if n else (_ZERO, _ZERO)
-    weighted = list(map(mul, weights, squares))
-    s3 = sum(map(mul, weighted, deviations), _ZERO)
-    s4 = sum(map(mul, weighted, squares), _ZERO)
-    return s3, s4
