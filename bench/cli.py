@@ -1,8 +1,9 @@
 """The CLI as a whole process on a 200-agent x 1000-trade JSON journal (34 MB), beside a plain
 implementation of the first version's weighting with no validation (bench/plain_engine.py),
 alternating, 5 runs each (the CLI with its table, and with --json); and where the CLI's time
-goes (imports, loading the file, selection and records, the engine, the output), timed in one
-process.
+goes (imports, reading and decoding the file, a journal entry per row, duplicate ids, ordering
+and building the selected trades, the engine, the load summary, the table or the JSON), timed
+in one process with the cyclic collector off, as the CLI runs.
 
 Run: functions/venv/bin/python bench/cli.py (make bench runs it)."""
 
@@ -30,22 +31,46 @@ import json, sys, time
 started = time.perf_counter()
 from pathlib import Path
 from maestro.cli import load_config_file, without_cycle_collection
-from maestro.journal import select_agent_trades
+from maestro.journal import ClosedAtOrder, select_agent_trades
 from maestro.journal_file import load_journal_file
+from maestro.load_summary import deduplicated, summarize_load
 from maestro.weighting import weights_from_trades
-without_cycle_collection().__enter__()  # as the CLI runs (the output too, here)
-marks = [time.perf_counter()]
+# As the CLI runs (the output too, here). Kept in a name: a generator context manager left to
+# be freed closes its generator, whose finally would turn the collector back on at once.
+collector_off = without_cycle_collection()
+collector_off.__enter__()
+split, last = {}, [started]
+def lap(step):
+    now = time.perf_counter()
+    split[step], last[0] = (now - last[0]) * 1000, now
+lap("imports")
+decoding = []
+def timed_loads(*args, decode=json.loads, **kwargs):  # load_journal_file's json.loads, timed
+    begun = time.perf_counter()
+    try:
+        return decode(*args, **kwargs)
+    finally:
+        decoding.append((time.perf_counter() - begun) * 1000)
+json.loads = timed_loads
 config = load_config_file(Path(sys.argv[2]))
 entries = load_journal_file(Path(sys.argv[1]))
-marks.append(time.perf_counter())
-selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades)
-marks.append(time.perf_counter())
+lap("read_and_entries")
+split["decode_json"] = sum(decoding)
+split["read_and_entries"] -= split["decode_json"]  # reading the file, a journal entry a row
+entries, duplicates = deduplicated(entries)
+lap("deduplicate")
+order = ClosedAtOrder.TIMESTAMPS_ONLY
+selected = select_agent_trades(entries, config.agent_ids, config.lookback_trades, order)
+lap("select_and_build_trades")
 result = weights_from_trades(selected, config)
-marks.append(time.perf_counter())
-json.dumps(result.to_json_dict(), indent=2)
-marks.append(time.perf_counter())
-steps = ["imports", "load", "select_and_records", "engine", "output"]
-print(json.dumps(dict(zip(steps, [(b - a) * 1000 for a, b in zip([started, *marks], marks)]))))
+lap("engine")
+summary = summarize_load(entries, duplicates, config.agent_ids, order)
+lap("load_summary")
+result.render_table(summary.footnotes())
+lap("table")
+json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
+lap("json_output")  # --json instead of the table: every diagnostic of every agent
+print(json.dumps(split))
 """
 
 
@@ -75,7 +100,13 @@ def write_journal(directory: Path) -> tuple[Path, Path]:
 
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT / "functions", stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        command,
+        cwd=ROOT / "functions",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # the CLI's load summary: 200 lines a run on the terminal
+        check=True,
+    )
     return (time.perf_counter() - started) * 1000
 
 

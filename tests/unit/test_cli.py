@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -334,3 +335,28 @@ def test_warnings_and_strict(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         capsys,
     )
     assert "no configured agent has a usable trade: the weights rest on nothing" in err
+
+
+def test_the_collector_is_back_on_after_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    # Off while a journal loads and the engine runs (cli.without_cycle_collection), on again
+    # once the run's objects are freed, on an early exit too.
+    for args in (["weights", "--journal", str(SAMPLE)], ["weights", "--journal", "missing.json"]):
+        assert gc.isenabled()
+        run(args, capsys)
+        assert gc.isenabled()
+
+
+def test_weights_does_not_import_what_only_evaluate_needs() -> None:
+    # tqdm and the evaluation package were a third of the weights command's imports.
+    code = (
+        "import sys, maestro.cli;"
+        " print(sorted(m for m in sys.modules if m.startswith(('tqdm', 'maestro.evaluation'))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "functions",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert loaded.strip() == "[]"

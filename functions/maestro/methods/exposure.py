@@ -33,10 +33,18 @@ def target_exposure(
 ) -> Exposure:
     agents = [agent for agent in weights if weights[agent]]
     without = tuple(a for a in weights if len(daily[a].returns_pct) < 2)
+    # Each unordered pair's covariance once: S is symmetric to the digit (the same products,
+    # each commuted, summed in the same order).
+    covariances: dict[tuple[str, str], Decimal | None] = {}
+    for i, first in enumerate(agents):
+        for second in agents[i:]:
+            covariances[first, second] = covariances[second, first] = pair_covariance(
+                daily[first], daily[second]
+            )
     variance = Decimal(0)
     for first in agents:
         for second in agents:
-            covariance = pair_covariance(daily[first], daily[second])
+            covariance = covariances[first, second]
             if covariance is not None:
                 variance += weights[first] * weights[second] * covariance
     if variance <= 0:

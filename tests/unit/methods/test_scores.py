@@ -65,6 +65,20 @@ def test_moments_with_a_half_life_are_skfolios() -> None:
     assert close(sharpe, 0.542173)
 
 
+def test_weighted_m3_and_m4_are_the_loop_written_out() -> None:
+    # moments.py sums them by map(): the same operations in the same order as this loop.
+    weights = half_life_weights(8, 4)
+    with localcontext(ENGINE_CONTEXT):
+        stats = moments(TradeTrack(A_PCT_NEWEST_FIRST, weights))
+        s3 = s4 = ZERO
+        for weight, value in zip(weights, A_PCT_NEWEST_FIRST, strict=True):
+            deviation = value - stats.mean
+            square = deviation * deviation
+            s3 += weight * square * deviation
+            s4 += weight * square * square
+        assert (repr(stats.m3), repr(stats.m4)) == (repr(s3), repr(s4))
+
+
 def test_sharpe_and_sortino_on_input_a() -> None:
     with localcontext(ENGINE_CONTEXT):
         given = inputs(TradeTrack(A_PCT_NEWEST_FIRST))
