@@ -57,6 +57,11 @@ EVENT_CHECK_DELAY_SECONDS = params.IntParam(
 HISTORY_RETENTION_DAYS = params.IntParam(
     "MAESTRO_HISTORY_RETENTION_DAYS", default=decisions.HISTORY_RETENTION_DAYS_DEFAULT
 )
+# That check is queued only for a run still going this long after it began (a run that ends
+# sooner, nearly every one, costs no task; one that dies sooner waits for the next rebuild).
+EVENT_CHECK_AFTER_MS = params.IntParam(
+    "MAESTRO_EVENT_CHECK_AFTER_MS", default=decisions.CHECK_AFTER_MS_DEFAULT
+)
 # Read when the function is declared (the SDK takes plain values for these two).
 REGION = os.environ.get("MAESTRO_REGION", "us-central1")
 ENFORCE_APP_CHECK = os.environ.get("MAESTRO_ENFORCE_APP_CHECK", "false").lower() == "true"
@@ -82,6 +87,7 @@ def settings() -> decisions.Settings:
         handoff_bucket_seconds=max(1, HANDOFF_BUCKET_SECONDS.value),
         region=REGION,
         check_delay_seconds=max(0, EVENT_CHECK_DELAY_SECONDS.value) or None,
+        check_after_ms=max(0, EVENT_CHECK_AFTER_MS.value),
         history_retention_days=max(0, HISTORY_RETENTION_DAYS.value),
         expensive_call_limits=(
             call_limits.Limit(EXPENSIVE_CALLS_PER_MINUTE.value, 60),

@@ -45,6 +45,7 @@ HANDOFF_BUCKET_SECONDS_DEFAULT: Final = 5
 # a trade event's run that reads a weights document written more recently hands off instead.
 MIN_WRITE_INTERVAL_NS: Final = NANOS_PER_SECOND
 HISTORY_RETENTION_DAYS_DEFAULT: Final = 365
+CHECK_AFTER_MS_DEFAULT: Final = 500
 # A trade event's check waits out the function's timeout (60 s by default) and this margin.
 CHECK_MARGIN_SECONDS: Final = 10
 
@@ -67,6 +68,9 @@ class Settings:
     # reflected (None: no checks). Longer than the function's timeout: a run still alive is
     # never taken for dead.
     check_delay_seconds: int | None = None
+    # ... but only for a run still going this long after it began: one that ends sooner (nearly
+    # every run) queues nothing; one that dies sooner is repaired only by the next rebuild.
+    check_after_ms: int = CHECK_AFTER_MS_DEFAULT
     # How long the audit trail keeps a weights version (its TTL field); 0: no trail.
     history_retention_days: int = HISTORY_RETENTION_DAYS_DEFAULT
     expensive_call_limits: tuple[Limit, ...] = DEFAULT_LIMITS

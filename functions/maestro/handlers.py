@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -193,9 +194,9 @@ def on_trade_written(
         )
         return
     started, usage = time.perf_counter(), firestore_io.track_usage()
-    # First, the event's delayed check, should this run die: enqueued beside the run (its
-    # latency hides behind the run's reads and write) and awaited before the run ends.
-    check = _schedule_check(uid, classified, settings)
+    # Should this run die, the event's delayed check: queued by a watchdog if the run is still
+    # going after check_after_ms, so that a run that ends in time (nearly all) costs nothing.
+    check = _watch_run(uid, classified, settings)
     try:
         outcome = service.recompute(firestore_io.get_client(), uid, classified, settings)
     except Exception as error:
@@ -205,28 +206,44 @@ def on_trade_written(
             _hand_off(uid, settings)  # the queue retries what this run could not do
         raise https_error from None
     finally:
-        _await_check(uid, check)
+        _settle_check(uid, check)
     if outcome.status is service.RunStatus.HANDED_OFF and not _hand_off(uid, settings):
         _mark_stale(uid, f"trigger for trade {trade_id} could not hand off its recompute")
     _log_run(f"trade {trade_id} ({classified.describe()})", uid, started, outcome, usage)
 
 
-_check_enqueuer: Final = ThreadPoolExecutor(max_workers=2, thread_name_prefix="event-check")
+_check_enqueuer: Final = ThreadPoolExecutor(max_workers=4, thread_name_prefix="event-check")
 
 
-def _schedule_check(uid: str, event: TradeEvent, settings: Settings) -> Future[int] | None:
+@dataclass(frozen=True, slots=True)
+class _RunWatch:
+    done: threading.Event
+    queued: Future[bool]
+
+
+def _watch_run(uid: str, event: TradeEvent, settings: Settings) -> _RunWatch | None:
     delay = settings.check_delay_seconds
     if delay is None:
         return None
     check = EventCheck.of(event, time.time_ns())
-    return _check_enqueuer.submit(task_queue.schedule_check, uid, check, delay, settings.region)
+    done = threading.Event()
+
+    def watchdog() -> bool:
+        if done.wait(settings.check_after_ms / 1000):
+            return False  # the run ended in time: no check
+        task_queue.schedule_check(uid, check, delay, settings.region)
+        return True
+
+    return _RunWatch(done, _check_enqueuer.submit(watchdog))
 
 
-def _await_check(uid: str, check: Future[int] | None) -> None:
-    if check is None:
+def _settle_check(uid: str, watch: _RunWatch | None) -> None:
+    """The run ends: stop its watchdog, or let the check it started finish queueing."""
+    if watch is None:
         return
+    watch.done.set()
     try:
-        check.result()
+        watch.queued.result()
     except Exception as error:  # the run itself goes on: only its safety net is missing
         logger.warn("maestro event check not scheduled", uid=uid, error=repr(error))
 

@@ -2,7 +2,8 @@
 event's delayed check (task_queue.py: eventcheckqueue) within the check's delay and one
 rebuild, where before issue 14 it stayed out until the next rebuild (up to 100 closes or an
 hour later). The emulator's check delay is 2 s (functions/.env.local); production's is the
-function's timeout plus 10 s. A healthy close's check writes nothing."""
+function's timeout plus 10 s. A run that ends in time queues no check and nothing more is
+written."""
 
 from __future__ import annotations
 
@@ -68,12 +69,12 @@ def test_without_the_queue_a_dead_runs_close_stays_out(suite: Suite) -> None:
     assert document["weights"] != suite.offline_weights(uid)
 
 
-def test_a_healthy_closes_check_writes_nothing(suite: Suite) -> None:
+def test_a_healthy_close_leaves_nothing_behind(suite: Suite) -> None:
     uid = _settled_user(suite)
     commit = suite.journal(uid).document("c1").set(trade("GammaScalper", 41, "3.00")).update_time
     suite.wait_reflected(uid, "c1", commit)
     snapshot = suite.db.document(f"users/{uid}/maestro/weights").get()
-    time.sleep(EMULATOR_CHECK_DELAY_SECONDS + 3)  # the check has run and found the close in
+    time.sleep(EMULATOR_CHECK_DELAY_SECONDS + 3)  # a check, had one been queued, has run
     assert suite.db.document(f"users/{uid}/maestro/weights").get().update_time == (
         snapshot.update_time
     )
