@@ -9,6 +9,10 @@ VENV := functions/venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The dashboard (web/), bundled by esbuild into the Hosting public folder web/dist.
+WEB_BUILT := web/dist/index.html
+WEB_SOURCES := $(wildcard web/src/*.js) web/index.html web/style.css web/favicon.svg web/build.mjs \
+  firebase.json .firebaserc
 
 .PHONY: help setup lint unit emulator-test test demo demo-offline evaluate serve bench bench-scale stress clean
 
@@ -25,7 +29,10 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP)
+$(WEB_BUILT): $(NODE_STAMP) $(WEB_SOURCES)
+	npm run --silent build:web
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(WEB_BUILT)
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
@@ -55,7 +62,7 @@ serve: setup
 	@scripts/emulators start "$(PY) scripts/demo.py --serve"
 
 clean:
-	rm -rf $(VENV) node_modules .emulators .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules web/dist .emulators .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # The full burst of issue 5: 1,000 closes over 50 users (make test runs 200 over 20); and one
 # user's 20, 50 and 200 closes on 20 instances in parallel (make test: 20 on 5).
