@@ -17,7 +17,7 @@ WEB_SOURCES := $(wildcard web/src/*.js) web/index.html web/style.css web/favicon
 # fetched here). Elsewhere: CHROMIUM=/path/to/chromium make test.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup setup-browser lint unit emulator-test browser-test test demo demo-offline evaluate serve bench bench-scale stress clean
+.PHONY: help setup setup-browser lint unit emulator-test browser-test test screenshots demo demo-offline evaluate serve bench bench-scale stress clean
 
 help:
 	@echo "make demo | make test | make evaluate | make serve | make bench | make stress | make setup"
@@ -72,6 +72,10 @@ browser-test: setup setup-browser
 	MAESTRO_CHROMIUM="$(CHROMIUM)" scripts/emulators exec "$(PY) -m pytest tests/browser -q"
 
 test: lint unit emulator-test browser-test
+
+# The README's pictures of the dashboard (docs/images/dashboard-*.png), on the sample journal.
+screenshots: setup setup-browser
+	MAESTRO_CHROMIUM="$(CHROMIUM)" scripts/emulators exec "PYTHONPATH=functions $(PY) -m tests.browser.screenshots"
 
 # The story only: the emulators' and functions' logs go to .emulators/ (paths printed at the end).
 demo: setup

@@ -101,6 +101,10 @@ def test_a_config_change_reweights(suite: Suite, page: Page) -> None:
     # The one performer keeps what the three floors leave: 1 - 3 x 0.1.
     expect(page.locator('tr[data-agent="WhaleFlowAgent"] td').first).to_have_text("70.00%")
     expect(floor).to_have_value("0.1")
+    # The new weights' snapshot (before or after the callable's answer) leaves the answer shown.
+    expect(page.locator("#config-status")).to_have_text(
+        "Saved. The weights were recomputed with this config."
+    )
     saved = suite.db.document(f"users/{user.uid}/maestro/config").get().to_dict()
     assert saved is not None and saved["min_floor_weight"] == "0.1"
 

@@ -125,7 +125,7 @@ export function fillConfigForm(form, config) {
     else if (Array.isArray(value)) input.value = value.join(", ");
     else input.value = String(value);
   }
-  clearErrors(form);
+  clearFieldErrors(form);
 }
 
 function splitList(text) {
@@ -161,12 +161,17 @@ export function readConfig(form) {
   return config;
 }
 
-export function clearErrors(form) {
+function clearFieldErrors(form) {
   for (const error of form.querySelectorAll(".field-error")) {
     error.hidden = true;
     error.textContent = "";
   }
   for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}
+
+/** Before a new attempt: no field error, no status. */
+export function clearErrors(form) {
+  clearFieldErrors(form);
   setStatus(form, "", "");
 }
 

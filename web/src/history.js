@@ -43,7 +43,8 @@ export function renderHistory(entries, chart, list) {
   for (const entry of oldestFirst) {
     for (const agent of Object.keys(entry.weights ?? {})) if (!agents.includes(agent)) agents.push(agent);
   }
-  chart.data.labels = oldestFirst.map((entry) => utc(entry.computed_at).replace(" UTC", ""));
+  // "12-06 03:07:32": the axis names the time; the list below gives each in full.
+  chart.data.labels = oldestFirst.map((entry) => utc(entry.computed_at).slice(5, 19));
   chart.data.datasets = agents.map((agent, index) => ({
     label: agent,
     data: oldestFirst.map((entry) => Number(entry.weights?.[agent] ?? 0) * 100),

@@ -9,7 +9,7 @@ import {
 
 import { buildConfigForm, clearErrors, fillConfigForm, setStatus, showFieldError } from "./config-form.js";
 import { CALLABLE, connect, onEmulators } from "./firebase.js";
-import { renderHistory } from "./history.js";
+import { PALETTE, renderHistory } from "./history.js";
 import { renderWeights } from "./weights.js";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip, Legend);
@@ -34,7 +34,7 @@ function percentAxis(extra = {}) {
 function weightsChart() {
   return new Chart($("weights-chart"), {
     type: "bar",
-    data: { labels: [], datasets: [{ label: "Weight", data: [], backgroundColor: "#2f6fb0" }] },
+    data: { labels: [], datasets: [{ label: "Weight", data: [], backgroundColor: PALETTE }] },
     options: {
       indexAxis: "y", maintainAspectRatio: false, responsive: true,
       scales: { x: percentAxis() },
@@ -49,7 +49,10 @@ function historyChart() {
     data: { labels: [], datasets: [] },
     options: {
       maintainAspectRatio: false, responsive: true,
-      scales: { x: { stacked: true, ticks: { maxRotation: 60, autoSkip: true } }, y: percentAxis({ stacked: true }) },
+      scales: {
+        x: { stacked: true, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 6 } },
+        y: percentAxis({ stacked: true }),
+      },
       plugins: { legend: { position: "bottom" } },
     },
   });
@@ -167,7 +170,8 @@ async function main() {
       const data = snapshot.data();
       renderWeights(data, charts.weights);
       only(WEIGHTS, "weights-ready");
-      if (own && data.config) {
+      // A new effective config refills the form, unless the user is editing it.
+      if (own && data.config && JSON.stringify(data.config) !== JSON.stringify(currentConfig)) {
         currentConfig = data.config;
         if (!formDirty) fillConfigForm(form, currentConfig);
       }
