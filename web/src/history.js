@@ -39,9 +39,13 @@ export function configChanges(before, after) {
 /** `entries` newest first, as the query returns them. */
 export function renderHistory(entries, chart, list) {
   const oldestFirst = [...entries].sort((a, b) => (millis(a.computed_at) ?? 0) - (millis(b.computed_at) ?? 0));
+  // The agents in the newest config's order, then any that only older versions had.
   const agents = [];
-  for (const entry of oldestFirst) {
-    for (const agent of Object.keys(entry.weights ?? {})) if (!agents.includes(agent)) agents.push(agent);
+  for (const entry of entries) {
+    const configured = Array.isArray(entry.config?.agent_ids) ? entry.config.agent_ids : [];
+    for (const agent of [...configured, ...Object.keys(entry.weights ?? {}).sort()]) {
+      if (agent in (entry.weights ?? {}) && !agents.includes(agent)) agents.push(agent);
+    }
   }
   // "12-06 03:07:32": the axis names the time; the list below gives each in full.
   chart.data.labels = oldestFirst.map((entry) => utc(entry.computed_at).slice(5, 19));
@@ -70,13 +74,29 @@ export function renderHistory(entries, chart, list) {
     cause.textContent = describeCause(entry.cause) + (changes.length ? `; config changed: ${changes.join(", ")}` : "");
     const weights = document.createElement("span");
     weights.className = "muted";
-    weights.textContent = Object.entries(entry.weights ?? {})
-      .map(([agent, weight]) => `${agent} ${percent(weight)}`)
+    weights.textContent = agents
+      .filter((agent) => agent in (entry.weights ?? {}))
+      .map((agent) => `${agent} ${percent(entry.weights[agent])}`)
       .join(" \u00b7 ");
     item.append(time, cause, weights);
     return item;
   });
-  list.replaceChildren(...items.reverse()); // newest first
+  items.reverse(); // newest first
+  // The newest few in view; the rest one click away.
+  for (const [index, item] of items.entries()) item.hidden = index >= SHOWN_CHANGES && !list.dataset.expanded;
+  list.replaceChildren(...items);
+  const more = list.nextElementSibling;
+  if (more?.id === "history-more") {
+    more.hidden = items.length <= SHOWN_CHANGES || Boolean(list.dataset.expanded);
+    more.textContent = `Show all ${items.length} changes`;
+    more.onclick = () => {
+      list.dataset.expanded = "true";
+      for (const item of list.children) item.hidden = false;
+      more.hidden = true;
+    };
+  }
 }
+
+const SHOWN_CHANGES = 8;
 
 export const PALETTE = ["#2f6fb0", "#e0a030", "#3a9a5b", "#c0504d", "#8064a2", "#4bacc6", "#9c6b30", "#7f7f7f"];

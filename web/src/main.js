@@ -155,6 +155,7 @@ async function main() {
     $("config-panel").hidden = !own;
     $("history-panel").hidden = !own;
     if (own) {
+      delete $("history-list").dataset.expanded;
       currentConfig = null;
       formDirty = false;
       fillConfigForm(form, null);
