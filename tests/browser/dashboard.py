@@ -32,8 +32,8 @@ def chromium_path() -> str:
     if not os.access(path, os.X_OK):
         raise RuntimeError(
             f"the browser tests need Chromium at {path}, which is missing: run `make "
-            "setup-browser` (as root it installs Debian's chromium with apt-get), or set "
-            "MAESTRO_CHROMIUM to another Chromium's path"
+            "setup-browser` (as root it installs Debian's chromium with apt-get), or point to "
+            "another: `CHROMIUM=/path/to/chromium make test` (MAESTRO_CHROMIUM for pytest alone)"
         )
     return path
 
