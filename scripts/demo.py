@@ -4,7 +4,7 @@ closing in batches), wait until the weights document reflects every close, call 
 the frontend does, and print the weights table read back from users/{uid}/maestro/weights.
 
 `--serve` (run by `make serve` once the suite is up): the same demo user and journal, then the
-user's email and password, for signing in from a frontend."""
+dashboard's address and the user's email and password, for signing in there or from a frontend."""
 
 from __future__ import annotations
 
@@ -134,8 +134,11 @@ def main(argv: list[str]) -> int:
     print(f"the weights document reflects every close, {elapsed:.1f} s after the first write")
 
     if serve:
+        hosting = emulators["hosting"]
         print()
-        print('sign in from a frontend on the emulators (README, "Frontend") as')
+        url = f"http://{hosting['host']}:{hosting['port']}/"
+        print(f'the dashboard: {url} (served by the Hosting emulator; README, "Dashboard")')
+        print('sign in there, or from your own frontend on the emulators (README, "Frontend"), as')
         print(f"  email:    {DEMO_EMAIL}")
         print(f"  password: {DEMO_PASSWORD}")
         return 0
