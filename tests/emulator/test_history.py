@@ -74,6 +74,7 @@ def test_a_failed_write_keeps_neither_the_weights_nor_their_entry(
         ref.set(trade("GammaScalper", 9, "7.00"))
     finally:
         suite.background_triggers(True)
+    suite.past_the_write_gate(user.uid)  # so that this instance's run reaches its write
     Faults(monkeypatch, "_commit", exceptions.ServiceUnavailable("down"), times=None)
     with pytest.raises(https_fn.HttpsError):
         run_trigger(suite.project, user.uid, "g2", None, ref.get())

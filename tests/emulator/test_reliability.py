@@ -353,7 +353,9 @@ def test_a_failed_trigger_run_is_flagged_and_the_callable_recovers(
     finally:
         suite.background_triggers(True)
     after = ref.get()
-    # The close goes to its agent's window (no journal query): the atomic write is what fails.
+    # The close goes to its agent's window (no journal query): the atomic write is what fails
+    # (a second after the last write, so that this instance's run reaches its write).
+    suite.past_the_write_gate(user.uid)
     Faults(monkeypatch, "_commit", exceptions.ServiceUnavailable("down"), times=None)
     with pytest.raises(https_fn.HttpsError) as failed:
         run_trigger(suite.project, user.uid, "w3", None, after)
