@@ -12,7 +12,7 @@ from google.cloud.firestore_v1.field_path import FieldPath
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maestro.firestore_io import document_patch
+from maestro.firestore_io import _difference, _update_write, document_patch
 
 KEYS = st.sampled_from(["a", "b", "weights", "n3.x y", "`tick`", "é", "1", "c.d"])
 LEAVES = st.one_of(
@@ -93,3 +93,36 @@ def _exact(value: Any) -> Any:
     if isinstance(value, DatetimeWithNanoseconds):
         return ("ts", value.rfc3339())
     return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(DOCUMENTS, DOCUMENTS)
+def test_the_close_write_is_the_update_the_client_would_build(
+    old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    """commit_weights builds the update's Write itself (half the encoding time of a close);
+    it must be exactly the client's update(document_patch(...), option=last_update_time)."""
+    from google.cloud.firestore_v1 import _helpers
+
+    patch = document_patch(old, new)
+    built = _update_write(PATH, _difference(old, new, ()), STORED_AT)
+    if not patch:
+        assert built is None  # the client's own update() refuses an empty one, as before
+        return
+    (expected,) = _helpers.pbs_for_update(PATH, patch, _helpers.LastUpdateOption(STORED_AT))
+    assert built is not None
+    assert sorted(built.update_mask.field_paths) == sorted(expected.update_mask.field_paths)
+    assert built.update == expected.update
+    assert built.current_document == expected.current_document
+    assert not expected.update_transforms and not built.update_transforms
+
+
+def test_a_transform_other_than_delete_is_left_to_the_client() -> None:
+    from google.cloud.firestore import SERVER_TIMESTAMP
+
+    changes = _difference({"a": 1}, {"a": 2, "stale_since": SERVER_TIMESTAMP}, ())
+    assert _update_write(PATH, changes, STORED_AT) is None
+
+
+PATH = "projects/demo-maestro/databases/(default)/documents/users/u/maestro/weights"
+STORED_AT = DatetimeWithNanoseconds(2026, 12, 6, 3, 0, 0, nanosecond=123456789, tzinfo=dt.UTC)
