@@ -162,19 +162,11 @@ class _Run:
             windows = rebuilt = self.rebuild(state)
             ledger, as_of_ns = {}, state.read_ns
         mark = time.perf_counter()
-        result, work = run_engine(
-            {agent: windows[agent].closed_trades for agent in config.agent_ids},
-            config,
-            state.work,
-        )
+        trades = {agent: windows[agent].closed_trades for agent in config.agent_ids}
+        result, work = run_engine(trades, config, state.work)
         self.timings["compute"] = _elapsed_ms(mark)
-        provenance = Provenance(
-            Cause.of(self.request),
-            state.config.source,
-            state.read_ns,
-            as_of_ns,
-            newest_closed_at(windows.values()),
-        )
+        cause, newest = Cause.of(self.request), newest_closed_at(windows.values())
+        provenance = Provenance(cause, state.config.source, state.read_ns, as_of_ns, newest)
         version = documents.weights_version(result, provenance, ledger, stored)
         stored_state = self.write(state, version, rebuilt)
         if stored_state is None:
