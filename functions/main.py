@@ -116,14 +116,19 @@ def recompute_on_config_written(
     handlers.on_config_written(event, settings())
 
 
+# Both queues retry a failed task the same way (task_queue.MAX_ATTEMPTS: its last attempt flags
+# the weights stale).
+QUEUE_RETRIES = options.RetryConfig(
+    max_attempts=task_queue.MAX_ATTEMPTS,
+    min_backoff_seconds=2,
+    max_backoff_seconds=60,
+    max_doublings=5,
+)
+
+
 # The queue's id is this function's name: letters and digits only (no "_").
 @tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(
-        max_attempts=task_queue.MAX_ATTEMPTS,
-        min_backoff_seconds=2,
-        max_backoff_seconds=60,
-        max_doublings=5,
-    ),
+    retry_config=QUEUE_RETRIES,
     # the queue waits DISPATCH_DEADLINE_SECONDS for an answer: the function may take as long
     timeout_sec=task_queue.DISPATCH_DEADLINE_SECONDS,
     # at most one queued rebuild per user and bucket; instances stay within max_instances
@@ -133,15 +138,11 @@ def recomputequeue(req: https_fn.CallableRequest[Any]) -> None:
     handlers.on_queued(req, settings())
 
 
-# One check per trade event (task_queue.py); its own queue, so that checks and rebuilds never
-# wait for each other. A check reads two documents and mostly ends there.
+# A check of a trade event whose run was still going after MAESTRO_EVENT_CHECK_AFTER_MS
+# (task_queue.py); its own queue, so that checks and rebuilds never wait for each other. A check
+# reads two documents and mostly ends there.
 @tasks_fn.on_task_dispatched(
-    retry_config=options.RetryConfig(
-        max_attempts=task_queue.MAX_ATTEMPTS,
-        min_backoff_seconds=2,
-        max_backoff_seconds=60,
-        max_doublings=5,
-    ),
+    retry_config=QUEUE_RETRIES,
     timeout_sec=task_queue.DISPATCH_DEADLINE_SECONDS,
     rate_limits=options.RateLimits(max_concurrent_dispatches=10, max_dispatches_per_second=50),
 )

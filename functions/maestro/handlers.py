@@ -249,8 +249,9 @@ def _settle_check(uid: str, watch: _RunWatch | None) -> None:
 
 
 def on_check(request: https_fn.CallableRequest[Any], settings: Settings) -> None:
-    """The event check queue's function: rebuild when a trade event's run died without leaving
-    it reflected (decisions: EventCheck). A failure raises, and the queue retries it."""
+    """The event check queue's function: when a trade event's run died without leaving it
+    reflected (decisions: EventCheck), hand the user's recompute to the queue. A failure
+    raises, and the queue retries the check."""
     try:
         uid, check = task_queue.parse_check(request.data)
     except ValueError as error:

@@ -7,9 +7,10 @@ main.py, whose name is the queue's id):
   second after the bucket ends: every hand-off named for the bucket happened before then, and
   each handed-off close committed before its hand-off, so the task's read sees them all
   (decisions: QueuedRebuild).
-- eventcheckqueue: one check per trade event, scheduled after its run must have ended (the
-  function's timeout, plus a margin), that the event is reflected (decisions: EventCheck). A
-  run that crashed or timed out is repaired by it; Python Firestore triggers cannot retry.
+- eventcheckqueue: a check that a trade event is reflected (decisions: EventCheck), queued for a
+  run still going after MAESTRO_EVENT_CHECK_AFTER_MS and scheduled after that run must have
+  ended (the function's timeout, plus a margin). A run that crashed or timed out is repaired
+  by it (the check hands off to recomputequeue); Python Firestore triggers cannot retry.
   Its own queue, so that checks never wait behind rebuilds or hold them up.
 
 docs/design/cloud-tasks.md has the facts behind each choice.

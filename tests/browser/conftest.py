@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page
 
-from tests.emulator.harness import Suite
+from tests.emulator.conftest import clean_emulators, suite  # noqa: F401 - the same fixtures
 
 from .dashboard import chromium_path
 
@@ -21,17 +21,6 @@ from .dashboard import chromium_path
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     # Playwright's bundled-browser channels cannot take a path: the executable itself.
     return {**browser_type_launch_args, "executable_path": chromium_path()}
-
-
-@pytest.fixture(scope="session")
-def suite() -> Suite:
-    return Suite()  # raises (the run fails, nothing is skipped) when the suite is not running
-
-
-@pytest.fixture(autouse=True)
-def clean_emulators(suite: Suite) -> Iterator[None]:
-    suite.clear()
-    yield
 
 
 @dataclass

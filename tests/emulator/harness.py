@@ -99,6 +99,20 @@ class Suite:
         path = "enableBackgroundTriggers" if enabled else "disableBackgroundTriggers"
         self.http.put(f"{self.hub_url}/functions/{path}", timeout=30).raise_for_status()
 
+    def write_unseen(
+        self, uid: str, trade_id: str, data: dict[str, Any]
+    ) -> firestore.DocumentSnapshot:
+        """A journal write the emulator's trigger never sees (background triggers off while it
+        commits): the test runs its trigger itself, with run_trigger or in an instance of its
+        own. Returns the written snapshot, for the event."""
+        reference = self.journal(uid).document(trade_id)
+        self.background_triggers(False)
+        try:
+            reference.set(data)
+        finally:
+            self.background_triggers(True)
+        return reference.get()
+
     # --- auth -------------------------------------------------------------------------------
     def create_user(self, label: str = "user") -> User:
         email = f"{label}-{uuid.uuid4().hex[:10]}@maestro.test"

@@ -12,6 +12,7 @@ import time
 import uuid
 
 import pytest
+from google.cloud.firestore import DocumentSnapshot
 
 from .dying_run import Death, run_dying_trigger
 from .harness import Suite, base_journal, reflects, seed_journal, trade
@@ -27,12 +28,9 @@ def _settled_user(suite: Suite) -> str:
     return uid
 
 
-def _close_without_triggers(suite: Suite, uid: str) -> tuple[str, float]:
-    """A close the emulator's trigger does not see (the dying instance runs it instead)."""
-    suite.background_triggers(False)
-    reference = suite.journal(uid).document("late-close")
-    commit = reference.set(trade("GammaScalper", 40, "9.00")).update_time
-    return reference.id, commit.timestamp()
+def _close_unseen(suite: Suite, uid: str) -> DocumentSnapshot:
+    """A close the emulator's trigger does not see: the dying instance runs it instead."""
+    return suite.write_unseen(uid, "late-close", trade("GammaScalper", 40, "9.00"))
 
 
 @pytest.mark.parametrize("death", ["crash", "timeout"])
@@ -40,14 +38,11 @@ def test_a_run_that_dies_before_its_write_is_repaired_by_its_check(
     suite: Suite, death: Death
 ) -> None:
     uid = _settled_user(suite)
-    trade_id, committed = _close_without_triggers(suite, uid)
-    try:
-        run_dying_trigger(suite.project, uid, trade_id, death)
-    finally:
-        suite.background_triggers(True)
-    assert not reflects(suite.weights_doc(uid) or {}, trade_id, _commit_of(suite, uid, trade_id))
-    document = suite.wait_reflected(uid, trade_id, _commit_of(suite, uid, trade_id), timeout=60)
-    seconds = time.time() - committed
+    closed = _close_unseen(suite, uid)
+    run_dying_trigger(suite.project, uid, closed.id, death)
+    assert not reflects(suite.weights_doc(uid) or {}, closed.id, closed.update_time)
+    document = suite.wait_reflected(uid, closed.id, closed.update_time, timeout=60)
+    seconds = time.time() - closed.update_time.timestamp()
     print(f"\ndead run ({death}):", json.dumps({"seconds_to_reflected": round(seconds, 2)}))
     assert seconds >= EMULATOR_CHECK_DELAY_SECONDS  # the check, not a live run, repaired it
     assert document["cause"] == {"kind": "queue"} and document["stale"] is False
@@ -58,14 +53,11 @@ def test_without_the_queue_a_dead_runs_close_stays_out(suite: Suite) -> None:
     """Before issue 14 (the check cannot be queued): the close is missing well past the
     check's delay; only a later rebuild would bring it in."""
     uid = _settled_user(suite)
-    trade_id, _ = _close_without_triggers(suite, uid)
-    try:
-        run_dying_trigger(suite.project, uid, trade_id, "crash", tasks_host=CLOSED_PORT)
-    finally:
-        suite.background_triggers(True)
+    closed = _close_unseen(suite, uid)
+    run_dying_trigger(suite.project, uid, closed.id, "crash", tasks_host=CLOSED_PORT)
     time.sleep(EMULATOR_CHECK_DELAY_SECONDS + 4)
     document = suite.weights_doc(uid) or {}
-    assert not reflects(document, trade_id, _commit_of(suite, uid, trade_id))
+    assert not reflects(document, closed.id, closed.update_time)
     assert document["weights"] != suite.offline_weights(uid)
 
 
@@ -78,7 +70,3 @@ def test_a_healthy_close_leaves_nothing_behind(suite: Suite) -> None:
     assert suite.db.document(f"users/{uid}/maestro/weights").get().update_time == (
         snapshot.update_time
     )
-
-
-def _commit_of(suite: Suite, uid: str, trade_id: str) -> object:
-    return suite.journal(uid).document(trade_id).get().update_time

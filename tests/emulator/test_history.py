@@ -68,16 +68,13 @@ def test_a_failed_write_keeps_neither_the_weights_nor_their_entry(
     user = suite.create_user()
     settled = seed_journal(suite, user.uid, base_journal())
     entries = trail(suite, user.uid)
-    ref = suite.journal(user.uid).document("g2")
-    suite.background_triggers(False)  # this close's trigger runs here, with a fault
-    try:
-        ref.set(trade("GammaScalper", 9, "7.00"))
-    finally:
-        suite.background_triggers(True)
-    suite.past_the_write_gate(user.uid)  # so that this instance's run reaches its write
+    # This close's trigger runs here, with a fault, a second after the last write (so that
+    # this instance's run reaches its write).
+    closed = suite.write_unseen(user.uid, "g2", trade("GammaScalper", 9, "7.00"))
+    suite.past_the_write_gate(user.uid)
     Faults(monkeypatch, "_commit", exceptions.ServiceUnavailable("down"), times=None)
     with pytest.raises(https_fn.HttpsError):
-        run_trigger(suite.project, user.uid, "g2", None, ref.get())
+        run_trigger(suite.project, user.uid, "g2", None, closed)
     monkeypatch.undo()
     stored = suite.weights_doc(user.uid)
     assert stored is not None and stored["weights"] == (settled or {})["weights"]

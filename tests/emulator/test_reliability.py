@@ -346,13 +346,7 @@ def test_a_failed_trigger_run_is_flagged_and_the_callable_recovers(
     user = suite.create_user()
     seed_two_closes(suite, user.uid)
     suite.call({}, token=user.id_token)  # fill the cache
-    ref = suite.journal(user.uid).document("w3")
-    suite.background_triggers(False)  # this close's trigger runs here, with a fault
-    try:
-        ref.set(trade("WhaleFlowAgent", 3, "-9"))
-    finally:
-        suite.background_triggers(True)
-    after = ref.get()
+    after = suite.write_unseen(user.uid, "w3", trade("WhaleFlowAgent", 3, "-9"))  # runs here
     # The close goes to its agent's window (no journal query): the atomic write is what fails
     # (a second after the last write, so that this instance's run reaches its write).
     suite.past_the_write_gate(user.uid)

@@ -53,16 +53,6 @@ def forced_recompute(suite: Suite, user: User) -> dict[str, Any]:
     return body["result"]  # type: ignore[no-any-return]
 
 
-def close_in_process(suite: Suite, uid: str, trade_id: str, data: dict[str, Any]) -> Any:
-    """Write a close with background triggers off; return its snapshot, for run_trigger."""
-    suite.background_triggers(False)
-    try:
-        suite.journal(uid).document(trade_id).set(data)
-    finally:
-        suite.background_triggers(True)
-    return suite.journal(uid).document(trade_id).get()
-
-
 def run_close(
     suite: Suite, uid: str, after: Any, settings: Settings | None = None
 ) -> service.RunOutcome:
@@ -109,7 +99,7 @@ def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: 
 def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Suite) -> None:
     user, settled = seeded_user(suite)
     snapshots = [
-        close_in_process(suite, user.uid, f"c{i}", trade("GammaScalper", 200 + i, PNLS[i]))
+        suite.write_unseen(user.uid, f"c{i}", trade("GammaScalper", 200 + i, PNLS[i]))
         for i in range(3)
     ]
     for index in (2, 0, 2, 1, 0):  # newest first, then older ones, two of them twice
@@ -134,7 +124,7 @@ def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Sui
 
 def test_a_close_applied_twice_leaves_the_document_untouched(suite: Suite) -> None:
     user, _ = seeded_user(suite, quiet=True)
-    after = close_in_process(suite, user.uid, "once", trade("SentimentAgent", 300, "5"))
+    after = suite.write_unseen(user.uid, "once", trade("SentimentAgent", 300, "5"))
     first = run_close(suite, user.uid, after)
     assert (first.status, first.path) == ("written", "window")
     stored = suite.weights_doc(user.uid)
@@ -153,7 +143,7 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
         windows = suite.db.document(f"users/{user.uid}/maestro/windows")
         windows.update({"windows.GammaScalper": "[[not json"})
     elif damage == "ledger":  # a damaged record of the closes applied since the rebuild
-        first = close_in_process(suite, user.uid, "first", trade("GammaScalper", 399, "1"))
+        first = suite.write_unseen(user.uid, "first", trade("GammaScalper", 399, "1"))
         assert run_close(suite, user.uid, first).path == "window"
         suite.db.document(f"users/{user.uid}/maestro/weights").update({"ledger.first": "[[1]]"})
     elif damage == "old shape":  # a weights document as Maestro wrote it before the ledger
@@ -163,10 +153,10 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
     elif damage == "lookback":  # a config changed by hand, behind the callable's back
         suite.db.document(f"users/{user.uid}/maestro/config").set({"lookback_trades": 2})
     else:  # the bound on closes listed in the document
-        first = close_in_process(suite, user.uid, "first", trade("GammaScalper", 399, "1"))
+        first = suite.write_unseen(user.uid, "first", trade("GammaScalper", 399, "1"))
         assert run_close(suite, user.uid, first, settings).path == "window"
 
-    after = close_in_process(suite, user.uid, "next", trade("GammaScalper", 400, "3"))
+    after = suite.write_unseen(user.uid, "next", trade("GammaScalper", 400, "3"))
     outcome = run_close(suite, user.uid, after, settings)
 
     assert (outcome.status, outcome.path) == ("written", "query"), outcome.reason
@@ -178,7 +168,7 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
     config = MaestroConfig(lookback_trades=2) if damage == "lookback" else None
     assert document["weights"] == suite.offline_weights(user.uid, config)
     # The next close goes through the rebuilt windows again.
-    later = close_in_process(suite, user.uid, "later", trade("GammaScalper", 401, "-1"))
+    later = suite.write_unseen(user.uid, "later", trade("GammaScalper", 401, "-1"))
     assert run_close(suite, user.uid, later, settings).path == "window"
 
 
@@ -194,7 +184,7 @@ def second_event(suite: Suite, uid: str, trade_id: str) -> TradeEvent:
 
 def test_windows_turned_off_read_the_journal_on_every_close(suite: Suite) -> None:
     user, _ = seeded_user(suite, quiet=True)
-    after = close_in_process(suite, user.uid, "q", trade("WhaleFlowAgent", 500, "2"))
+    after = suite.write_unseen(user.uid, "q", trade("WhaleFlowAgent", 500, "2"))
     outcome = run_close(suite, user.uid, after, Settings(window_max_age_seconds=0))
     assert (outcome.status, outcome.path) == ("written", "query")
     assert "turned off" in outcome.reason
@@ -218,12 +208,12 @@ def test_after_its_own_write_an_instance_reads_nothing_for_a_close(
         monkeypatch.setattr(firestore_io, name, counted)
     service.forget_instance_memory()  # as a new instance
     first = run_close(
-        suite, user.uid, close_in_process(suite, user.uid, "m1", trade(AGENTS[0], 600, "2"))
+        suite, user.uid, suite.write_unseen(user.uid, "m1", trade(AGENTS[0], 600, "2"))
     )
     # weights, config and windows: one batch get
     assert first.path == "window" and reads == ["_get_all"]
     second = run_close(
-        suite, user.uid, close_in_process(suite, user.uid, "m2", trade(AGENTS[1], 601, "-1"))
+        suite, user.uid, suite.write_unseen(user.uid, "m2", trade(AGENTS[1], 601, "-1"))
     )
     assert second.path == "window" and reads == ["_get_all"]  # what it stored: no read
     # The same close delivered again: a skip that holds for every later version, taken from
@@ -241,7 +231,7 @@ def test_after_its_own_write_an_instance_reads_nothing_for_a_close(
     # precondition fails, and the run reads afresh (and, stale, rebuilds).
     firestore_io.mark_weights_stale(suite.db, user.uid, "test")
     third = run_close(
-        suite, user.uid, close_in_process(suite, user.uid, "m3", trade(AGENTS[2], 602, "4"))
+        suite, user.uid, suite.write_unseen(user.uid, "m3", trade(AGENTS[2], 602, "4"))
     )
     assert (third.path, third.timings_ms.get("memory_outdated")) == ("query", 1)
     final = suite.weights_doc(user.uid)
