@@ -193,10 +193,12 @@ def _parse_method_options(raw: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, kind in _ENUM_OPTIONS.items():
         if name in raw:
-            if raw[name] not in {member.value for member in kind}:
+            # isinstance first: a list or an object is unhashable and cannot be looked up.
+            given = raw[name]
+            if not isinstance(given, str) or given not in {member.value for member in kind}:
                 allowed = ", ".join(member.value for member in kind)
-                raise ConfigError(name, f"must be one of {allowed}, got {raw[name]!r}")
-            values[name] = kind(raw[name])
+                raise ConfigError(name, f"must be one of {allowed}, got {given!r}")
+            values[name] = kind(given)
     for name in ("half_life_trades",):
         if name in raw and raw[name] is not None:
             values[name] = _parse_int(name, raw[name])

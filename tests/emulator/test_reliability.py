@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from maestro import firestore_io, service
-from maestro.config import MaestroConfig
+from maestro.config import FIELD_NAMES, MaestroConfig
 from maestro.events import CallableRequest
 
 from .harness import Suite, seed_journal, trade, wait_until
@@ -126,15 +126,7 @@ invalid_payloads = st.one_of(
     ),
     st.builds(
         lambda field, v: {"config": {field: v}},
-        st.sampled_from(
-            [
-                "agent_ids",
-                "lookback_trades",
-                "risk_free_rate",
-                "min_floor_weight",
-                "enforce_performance",
-            ]
-        ),
+        st.sampled_from(FIELD_NAMES),  # the seed's options and engine v2's
         st.sampled_from([None, "", "x", -5, 10**6, 2.5, [], {}, [""], "NaN", "Infinity"]),
     ),
 )
