@@ -38,8 +38,12 @@ from maestro.timestamps import to_ns  # noqa: E402
 from tests.emulator.harness import Suite, debug_log_offset, function_log, trade  # noqa: E402
 from tests.emulator.inprocess import call_callable, run_trigger  # noqa: E402
 
-CLOSES = 200
-WARMUP_CLOSES = 40
+CLOSES = 120
+WARMUP_CLOSES = 30
+# A close within a second of the weights' last write hands off to the task queue (Firestore's
+# one write a second per document: decisions.WRITTEN_TOO_RECENTLY): the lone close measured
+# here comes a little over a second after the version before it.
+LONE_CLOSE_SPACING_SECONDS = 1.05
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 # Published Firestore (Standard edition) prices per 100,000 documents, USD.
 PRICES = {
@@ -123,7 +127,9 @@ def end_to_end(suite: Suite) -> dict[str, Any]:
     rng = random.Random(3)
     maestro_ms, baseline_ms = [], []
     try:
+        last_version = time.time()
         for i in range(-WARMUP_CLOSES, CLOSES):  # the first ones warm the emulator's JVM up
+            time.sleep(max(0.0, LONE_CLOSE_SPACING_SECONDS - (time.time() - last_version)))
             data = trade(rng.choice(AGENTS), 1000 + i, str(rng.randint(-900, 1200) / 100))
             trade_id = f"e{i + WARMUP_CLOSES:04d}"
             commit = suite.journal(uid).document(trade_id).set(data).update_time
@@ -135,6 +141,7 @@ def end_to_end(suite: Suite) -> dict[str, Any]:
                     f"close {i}",
                 )
             )
+            last_version = time.time()
             probe = suite.db.document(f"users/{uid}/benchProbe/p{i + WARMUP_CLOSES:04d}")
             probe_time = probe.set({"n": i}).update_time
             baseline_ms.append(
@@ -153,7 +160,8 @@ def end_to_end(suite: Suite) -> dict[str, Any]:
     runs = logged_runs(uid, log_offset, CLOSES + WARMUP_CLOSES)
     return {
         "closes": CLOSES,
-        "journal": "4 agents, 50 seeded trades each, lookback 100; closes one at a time",
+        "journal": "4 agents, 50 seeded trades each, lookback 100; closes one at a time, "
+        f"each {LONE_CLOSE_SPACING_SECONDS} s or more after the weights version before it",
         "baseline_trigger": "a trigger on users/{uid}/benchProbe/{id} writing one document, timed "
         "after each close",
         "maestro": m_sum,
@@ -187,6 +195,7 @@ def end_to_end_cold(suite: Suite) -> dict[str, Any]:
     finally:
         suite.background_triggers(True)
     triggers_live(suite, prefix)
+    time.sleep(LONE_CLOSE_SPACING_SECONDS)  # the last users' weights were written just now
     log_offset = debug_log_offset()
     baseline = Watcher(suite, f"users/{prefix}-baseline/bench/baseline")
     maestro_ms, baseline_ms = [], []

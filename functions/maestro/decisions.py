@@ -95,9 +95,12 @@ class SkipReason(StrEnum):
     )
 
 
-# Skips that stay true of every later version of the weights (what a version reflects, later
-# ones do too): an instance may act on them from the state it remembers, even if it is outdated.
-LASTING_SKIPS: Final = frozenset({SkipReason.DUPLICATE_EVENT, SkipReason.ALREADY_REFLECTED})
+# Skips an instance may act on from the state it remembers, even if it is outdated: what a
+# version reflects, later ones do too; and a later version is only younger than the remembered
+# one, so a close too soon after it is too soon after the current one as well.
+SKIPS_FROM_MEMORY: Final = frozenset(
+    {SkipReason.DUPLICATE_EVENT, SkipReason.ALREADY_REFLECTED, SkipReason.WRITTEN_TOO_RECENTLY}
+)
 # Skips that hand the user's recompute to the task queue (handlers enqueue it).
 HAND_OFFS: Final = frozenset(
     {SkipReason.HANDED_OFF, SkipReason.WRITTEN_TOO_RECENTLY, SkipReason.RUN_DIED}
@@ -167,13 +170,10 @@ _EVENT_REBUILDS: Final = {
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """Where the run stands: `first_read_ns`, the read time of its first attempt when this one
-    follows a lost compare-and-set; `newer_close`, a probe (one read) for the callable's cache;
-    `wrote_last`: the stored weights are this instance's own last write (as it remembers it,
-    or read back unchanged)."""
+    follows a lost compare-and-set; `newer_close`, a probe (one read) for the callable's cache."""
 
     first_read_ns: int | None = None
     newer_close: Callable[[], bool] = lambda: False
-    wrote_last: bool = False
 
 
 def hand_off(request: Request, settings: Settings, conflicts: int) -> Skip | None:
@@ -277,7 +277,7 @@ def _trade(event: TradeEvent, state: UserState, settings: Settings, attempt: Att
         return Skip(SkipReason.ALREADY_REFLECTED)
     if event.agent_ids.isdisjoint(config.agent_ids):
         return Skip(SkipReason.OTHER_AGENTS)
-    if _written_too_recently(state, settings, attempt):
+    if _written_too_recently(state, settings):
         return Skip(SkipReason.WRITTEN_TOO_RECENTLY)
     if event.kind is not EventKind.CLOSE:
         return Rebuild(_EVENT_REBUILDS[event.kind])
@@ -303,15 +303,16 @@ def _trade(event: TradeEvent, state: UserState, settings: Settings, attempt: Att
     return Apply(ledger, windows, in_window=event.trade_id in windows[agent_id].trade_ids)
 
 
-def _written_too_recently(state: UserState, settings: Settings, attempt: Attempt) -> bool:
-    """Closes arriving together read a weights document that another run has just written:
-    they hand off, and one queued rebuild writes for them all. Not when this instance wrote
-    the document last: one instance's closes, one after another, are not a burst, and a lone
-    close goes straight on."""
+def _written_too_recently(state: UserState, settings: Settings) -> bool:
+    """Firestore sustains about one write a second to a document: a trade event's run never
+    writes a weights version less than a second after the one it read (the compare-and-set
+    makes that the one it replaces), whoever wrote it. Closes arriving together hand off, and
+    one queued rebuild writes for them all; a lone close goes straight on. From an instance's
+    memory, `read_ns` is the time of the run: a close within a second of this instance's own
+    write is part of a burst too."""
     written = state.weights_update_time
     return (
         settings.handoff_after_conflicts is not None
-        and not attempt.wrote_last
         and written is not None
         and state.read_ns - to_ns(written) < MIN_WRITE_INTERVAL_NS
     )

@@ -25,7 +25,7 @@ from .explain import explain
 from .journal import TIMESTAMP_RANK, ClosedTrade, Rejection, trade_from_parts
 from .precision import ENGINE_CONTEXT
 from .result import WeightsResult
-from .timestamps import NANOS_PER_SECOND, from_ns, same_instant, to_ns
+from .timestamps import NANOS_PER_SECOND, from_ns, to_ns
 from .window import AgentWindow, Ledger, LedgerEntry, WindowTrade
 
 # Bump when what a document stores changes. Weights: 2 = the ledger (format 1, unmarked, kept
@@ -683,11 +683,6 @@ class UserState:
     current: Mapping[str, AgentWindow] | None = None
     # What the engine worked out on `current` (weighting.AgentWork), when this instance ran it.
     work: Mapping[str, Any] | None = None
-
-    def same_version(self, other: UserState | None) -> bool:
-        """Whether `other` holds the very version of the weights document this state holds."""
-        mine, theirs = self.weights_update_time, other.weights_update_time if other else None
-        return mine is not None and theirs is not None and same_instant(mine, theirs)
 
     @classmethod
     def decode(cls, stored: StoredDocuments, max_run_trades: int = MAX_RUN_TRADES) -> UserState:

@@ -3,10 +3,10 @@ weights version, config and windows, as a read right after its write would find 
 
 Used for two things: a close applied to the windows without reading anything first (the
 write's precondition, the weights document's update time, proves the remembered state current;
-when another run wrote meanwhile, the write fails and the run reads afresh), and a skip that
-stays true of every later version (a repeated event, a write already reflected:
-decisions.LASTING_SKIPS). Any other decision taken on a remembered state is taken again on a
-fresh read (service.py).
+when another run wrote meanwhile, the write fails and the run reads afresh), and the skips that
+hold of every later version too (decisions.SKIPS_FROM_MEMORY: a repeated event, a write already
+reflected, a close within a second of that write). Any other decision taken on a remembered
+state is taken again on a fresh read (service.py).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from . import decisions, documents, firestore_io
-from .decisions import LASTING_SKIPS, Apply, Attempt, Decision, Rebuild, Settings, Skip, decide
+from .decisions import SKIPS_FROM_MEMORY, Apply, Attempt, Decision, Rebuild, Settings, Skip, decide
 from .documents import Cause, Provenance, StoredWeights, UserState
 from .events import Request, TradeEvent
 from .journal import JournalEntry, closed_trade
@@ -115,8 +115,9 @@ class _Run:
         request = self.request
         remembered = _memory.recall(self.uid) if self.first_read_ns is None else None
         if isinstance(request, TradeEvent) and remembered is not None:
-            # Known current up to our own write; this close's commit is the newest input.
-            newest = max(remembered.read_ns, request.commit_ns or 0)
+            # Known current up to our own write, as of now (a delete carries no commit time;
+            # the write gate compares with the time the run would write).
+            newest = max(remembered.read_ns, request.commit_ns or 0, time.time_ns())
             outcome = self.run_on(dataclasses.replace(remembered, read_ns=newest), remembered)
             if outcome is not None:
                 return outcome
@@ -128,22 +129,19 @@ class _Run:
         )
         self.timings["read_state"] = _elapsed_ms(mark)
         state = UserState.decode(stored, self.settings.max_run_trades)
-        outcome = self.run_on(state, None, state.same_version(remembered))
+        outcome = self.run_on(state, None)
         self.first_read_ns = self.first_read_ns or state.read_ns
         return outcome
 
-    def run_on(
-        self, state: UserState, remembered: UserState | None, wrote_last: bool = True
-    ) -> RunOutcome | None:
-        """Decide and act on `state` (`wrote_last`: its weights are this instance's own write).
-        From a remembered state only an Apply (its write proves the state current) and a
-        lasting skip are acted on: None asks for a fresh read."""
+    def run_on(self, state: UserState, remembered: UserState | None) -> RunOutcome | None:
+        """Decide and act on `state`. From a remembered state only an Apply (its write proves
+        the state current) and decisions.SKIPS_FROM_MEMORY are acted on: None asks for a fresh
+        read."""
         stored = state.weights
         latest = stored.latest_closed_at if isinstance(stored, StoredWeights) else None
         attempt = Attempt(
             self.first_read_ns,
             lambda: firestore_io.any_trade_closed_after(self.db, self.uid, latest),
-            wrote_last=wrote_last,
         )
         decision = decide(self.request, state, self.settings, attempt)
         config = state.config.config
@@ -229,7 +227,7 @@ class _Run:
 
 def _acts_from_memory(decision: Decision) -> bool:
     return isinstance(decision, Apply) or (
-        isinstance(decision, Skip) and decision.reason in LASTING_SKIPS
+        isinstance(decision, Skip) and decision.reason in SKIPS_FROM_MEMORY
     )
 
 

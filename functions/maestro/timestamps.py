@@ -37,10 +37,6 @@ def from_ns(nanoseconds: int) -> dt.datetime:
     )
 
 
-def same_instant(first: dt.datetime, second: dt.datetime) -> bool:
-    return to_ns(first) == to_ns(second)
-
-
 def _nanosecond(moment: dt.datetime) -> int:
     """The sub-second part in nanoseconds. A DatetimeWithNanoseconds keeps more than the
     microseconds, but a copy of one (DocumentSnapshot.to_dict() deep-copies) keeps only the

@@ -189,9 +189,9 @@ class Suite:
         return self.wait_for_weights(uid, lambda doc: reflects(doc, trade_id, commit), timeout)
 
     def past_the_write_gate(self, uid: str) -> None:
-        """Wait until the weights document is over a second old: a trade event's run that reads
-        a younger one, written by another instance, hands off to the queue instead of writing
-        (decisions: WRITTEN_TOO_RECENTLY). Tests that need a close's own run to write wait."""
+        """Wait until the weights document is over a second old: a trade event's run that
+        would write a younger one hands off to the queue instead (decisions:
+        WRITTEN_TOO_RECENTLY). Tests that need a close's own run to write wait."""
         snapshot = self.db.document(f"users/{uid}/maestro/weights").get()
         if snapshot.exists:
             age = dt.datetime.now(dt.UTC) - snapshot.update_time
@@ -309,7 +309,8 @@ def seed_journal(
     suite: Suite, uid: str, trades: dict[str, dict[str, Any]], *, wait: bool = True
 ) -> dict[str, Any] | None:
     """Write trades in one batch (one commit time) and, when any is closed (and `wait`), wait
-    until the trigger's weights reflect every close. Returns the settled weights document."""
+    until the trigger's weights reflect every close, and then past the write gate. Returns the
+    settled weights document."""
     batch = suite.db.batch()
     for trade_id, data in trades.items():
         batch.set(suite.journal(uid).document(trade_id), data)
@@ -318,9 +319,12 @@ def seed_journal(
         return None
     commit_time = results[0].update_time
     closes = [trade_id for trade_id, data in trades.items() if data.get("closed_at") is not None]
-    return suite.wait_for_weights(
+    settled = suite.wait_for_weights(
         uid, lambda doc: all(reflects(doc, trade_id, commit_time) for trade_id in closes)
     )
+    # The test's next close is a lone close: a second or more after the weights' last write.
+    suite.past_the_write_gate(uid)
+    return settled
 
 
 def debug_log_offset() -> int:

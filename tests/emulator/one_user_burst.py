@@ -14,6 +14,7 @@ small case."""
 from __future__ import annotations
 
 import multiprocessing
+import operator
 import time
 import uuid
 from collections import Counter
@@ -46,6 +47,9 @@ class OneUserReport:
     # From the first to the last write of the instances' runs (the queue's excluded): over how
     # long the direct writes came, for the document's write rate.
     direct_writes_span: float
+    # The shortest time between two of them (None: fewer than two); their commits are at least
+    # a second apart (decisions.WRITTEN_TOO_RECENTLY), their runs' ends nearly so.
+    direct_writes_min_gap: float | None
     stale_at_end: bool
     equals_engine: bool
 
@@ -62,6 +66,9 @@ class OneUserReport:
             "errors": self.errors,
             "run_statuses": self.statuses,
             "direct_writes_span_seconds": round(self.direct_writes_span, 2),
+            "direct_writes_min_gap_seconds": (
+                None if self.direct_writes_min_gap is None else round(self.direct_writes_min_gap, 2)
+            ),
             "seconds_to_final_document": (
                 None if self.seconds_to_final is None else round(self.seconds_to_final, 2)
             ),
@@ -113,6 +120,7 @@ def run_one_user_burst(
     queued = _queued_runs(log_offset, uid, expected=1 if handed_off else 0)
     document = suite.weights_doc(uid) or {}
     statuses = Counter(str(record.get("status", "failed")) for record in records)
+    direct_writes = sorted(r["finished"] for r in records if r.get("status") == "written")
     return OneUserReport(
         closes=closes,
         instances=instances,
@@ -128,7 +136,10 @@ def run_one_user_burst(
         seconds_to_final=seconds_to_final,
         stale_at_end=document.get("stale") is not False,
         equals_engine=document.get("weights") == suite.offline_weights(uid),
-        direct_writes_span=_span([r["finished"] for r in records if r.get("status") == "written"]),
+        direct_writes_span=_span(direct_writes),
+        direct_writes_min_gap=min(
+            map(operator.sub, direct_writes[1:], direct_writes), default=None
+        ),
     )
 
 

@@ -83,6 +83,7 @@ def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: 
         ("n3.x y", trade("SectorRotation", 103, "0.5")),  # a map key, not a field path
     ]
     for trade_id, data in closes:
+        suite.past_the_write_gate(user.uid)  # each a lone close, applied by its own run
         written = suite.journal(user.uid).document(trade_id).set(data)
         document = suite.wait_reflected(user.uid, trade_id, written.update_time)
 
@@ -103,6 +104,7 @@ def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Sui
         for i in range(3)
     ]
     for index in (2, 0, 2, 1, 0):  # newest first, then older ones, two of them twice
+        suite.past_the_write_gate(user.uid)  # not a burst: each run goes through the windows
         run_trigger(suite.project, user.uid, f"c{index}", None, snapshots[index])
     document = suite.weights_doc(user.uid)
     assert document is not None

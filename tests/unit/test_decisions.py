@@ -269,8 +269,9 @@ def test_a_close_that_reads_a_document_written_within_a_second_hands_off() -> No
     assert decide(close(), young, queue_on, Attempt()) == gated
     assert decide(trade_event(EventKind.DELETE), young, queue_on, Attempt()) == gated
     assert isinstance(decide(close(), old, queue_on, Attempt()), Apply)  # a second old: writes
-    # The instance that wrote last goes on from what it remembers: a lone close is not held.
-    assert isinstance(decide(close(), young, queue_on, Attempt(wrote_last=True)), Apply)
+    # Whoever wrote it: an instance's own write a moment ago holds its next close too.
+    remembered = state(weights_update_time=from_ns(NOW - 1), read_ns=NOW)
+    assert decide(close(), remembered, queue_on, Attempt()) == gated
     assert isinstance(decide(close(), young, Settings(), Attempt()), Apply)  # no queue: no gate
     # What would write nothing still skips for its own reason; the callable is never held.
     reflected = state(
