@@ -56,6 +56,7 @@ _UTC: Final = dt.UTC
 _HUNDRED: Final = Decimal(100)
 _MIN_ADJUSTED: Final = MIN_ABS_NONZERO_AMOUNT.adjusted()
 _MAX_ADJUSTED: Final = MAX_ABS_AMOUNT.adjusted() - 1  # parse_amount's band, as it tells it
+_ALLOCATED_MISSING: Final = Rejection.ALLOCATED_CAPITAL_MISSING
 _from_iso: Final = dt.datetime.fromisoformat
 _new_trade: Final = tuple.__new__  # as journal's: skips NamedTuple's constructor
 
@@ -196,13 +197,18 @@ def _trades(journal: TypedJournal, rows: list[int]) -> tuple[ClosedTrade, ...] |
     quantity = _amounts(pick(journal.quantity))
     if pnl is None or price is None or quantity is None:
         return None
-    allocated: Iterable[Decimal | Rejection] = repeat(Rejection.ALLOCATED_CAPITAL_MISSING)
+    allocated: Iterable[Decimal | Rejection] = repeat(_ALLOCATED_MISSING)
     if journal.allocated_capital is not None:
         texts = pick(journal.allocated_capital)
-        given = None if None in texts else _amounts(texts)
-        if given is None or min(given) <= 0:
+        given = [text for text in texts if text is not None] if None in texts else texts
+        amounts = _amounts(tuple(given)) if given else []
+        if amounts is None or (amounts and min(amounts) <= 0):
             return None
-        allocated = given
+        if len(amounts) < len(texts):  # the rows without the field: allocated_capital_missing
+            parsed = iter(amounts)
+            allocated = [_ALLOCATED_MISSING if text is None else next(parsed) for text in texts]
+        else:
+            allocated = amounts
     notional = list(map(mul, price, map(abs, quantity)))
     if min(notional) <= 0:
         return None
