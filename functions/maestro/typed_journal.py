@@ -177,8 +177,8 @@ def select_typed_trades(
             closed.sort(key=lambda index: (moments[index], ids[index]), reverse=True)
         groups[agent_id] = closed[:lookback_trades]
     with localcontext(ENGINE_CONTEXT):
-        # An agent at a time: its trades' columns stay in the processor's cache (all 200,000
-        # trades at once measured 1.4x slower)
+        # An agent at a time: its trades' columns stay in the processor's cache (200,000
+        # trades at once: 383 against 280 ms, docs/performance.md 7)
         return {
             agent_id: _trades(journal, group) or tuple(map(_closed_exactly, repeat(journal), group))
             for agent_id, group in groups.items()
