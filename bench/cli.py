@@ -1,17 +1,22 @@
 """The CLI as a whole process on a 200-agent x 1000-trade JSON journal (34 MB), beside a plain
 implementation of the first version's weighting with no validation (bench/plain_engine.py),
-alternating, 5 runs each (the CLI with its table, and with --json); and where the CLI's time
-goes (imports, reading and decoding the file, a journal entry per row, duplicate ids, ordering
-and building the selected trades, the engine, the load summary, the table or the JSON), timed
-in one process with the cyclic collector off, as the CLI runs.
+alternating, ROUNDS runs each: the CLI with its table (the typed path: typed_journal), with
+--json, the CLI's exact path (the row-by-row reading it takes for any journal the typed
+decoder refuses), and the plain implementation; the ratios to the plain one are taken per
+round. And where the time goes, for each path, timed in one process with the cyclic collector
+off, as the CLI runs (medians of SPLIT_RUNS, alternating): the typed path's imports, reading
+and decoding the file (msgspec), the columns (closed_at parsed, duplicate ids), ordering and
+building the selected trades, the engine, the load summary, the table or the JSON; the exact
+path's the same, with a journal entry per row and json's decoding.
 
-Run: functions/venv/bin/python bench/cli.py (make bench runs it)."""
+Run: functions/venv/bin/python bench/cli.py [ROUNDS] (make bench runs it; 7 rounds)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,8 +30,54 @@ sys.path.insert(0, str(ROOT))
 from bench.stats import save, summarize  # noqa: E402
 
 AGENTS, TRADES = 200, 1000
+ROUNDS, SPLIT_RUNS = 7, 5
 T0 = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)
-SPLIT = """
+TYPED_SPLIT = """
+import json, sys, time
+started = time.perf_counter()
+from pathlib import Path
+from maestro.cli import load_config_file, without_cycle_collection
+from maestro import typed_journal
+from maestro.weighting import weights_from_trades
+import msgspec  # read_typed_journal imports it on its first call
+collector_off = without_cycle_collection()  # kept in a name: see EXACT_SPLIT
+collector_off.__enter__()
+split, last = {}, [started]
+def lap(step):
+    now = time.perf_counter()
+    split[step], last[0] = (now - last[0]) * 1000, now
+lap("imports")
+config = load_config_file(Path(sys.argv[2]))
+decoding = []
+decoder = typed_journal._decoder(msgspec)
+class TimedDecoder:  # read_typed_journal's msgspec decode, timed
+    def decode(self, data):
+        begun = time.perf_counter()
+        try:
+            return decoder.decode(data)
+        finally:
+            decoding.append((time.perf_counter() - begun) * 1000)
+typed_journal._decoder = lambda msgspec: TimedDecoder()
+journal = typed_journal.read_typed_journal(Path(sys.argv[1]), config.return_basis)
+assert journal is not None, "the typed path refused the journal"
+lap("read_and_columns")
+split["decode_msgspec"] = sum(decoding)
+split["read_and_columns"] -= split["decode_msgspec"]  # reading, columns, closed_at, duplicates
+selected = typed_journal.select_typed_trades(journal, config.agent_ids, config.lookback_trades)
+lap("select_and_build_trades")
+result = weights_from_trades(selected, config)
+lap("engine")
+summary = typed_journal.summarize_typed(journal, config.agent_ids)
+lap("load_summary")
+result.render_table(summary.footnotes())
+lap("table")
+json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
+lap("json_output")  # --json instead of the table: every diagnostic of every agent
+del journal, selected, result, summary
+lap("freeing")
+print(json.dumps(split))
+"""
+EXACT_SPLIT = """
 import json, sys, time
 started = time.perf_counter()
 from pathlib import Path
@@ -70,7 +121,16 @@ result.render_table(summary.footnotes())
 lap("table")
 json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
 lap("json_output")  # --json instead of the table: every diagnostic of every agent
+del entries, selected, result, summary
+lap("freeing")
 print(json.dumps(split))
+"""
+# The CLI's exact path, as it runs for a journal the typed decoder refuses.
+EXACT = """
+import sys
+from maestro import cli
+cli.read_typed_journal = lambda path, basis: None
+sys.exit(cli.main(sys.argv[1:]))
 """
 
 
@@ -110,43 +170,64 @@ def timed(command: list[str]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def split_of(script: str, journal: Path, config: Path) -> dict[str, float]:
+    return json.loads(
+        subprocess.run(
+            [sys.executable, "-c", script, str(journal), str(config)],
+            cwd=ROOT / "functions",
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {step: round(statistics.median(run[step] for run in runs), 1) for step in runs[0]}
+
+
+def ratios(numerators: list[float], denominators: list[float]) -> dict[str, float]:
+    """Per round (the two ran within seconds of each other): median and range."""
+    per_round = sorted(n / d for n, d in zip(numerators, denominators, strict=True))
+    return {
+        "median": round(statistics.median(per_round), 3),
+        "min": round(per_round[0], 3),
+        "max": round(per_round[-1], 3),
+    }
+
+
 def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else ROUNDS
     with tempfile.TemporaryDirectory() as scratch:
         journal, config = write_journal(Path(scratch))
-        maestro = [
-            sys.executable,
-            "-m",
-            "maestro",
-            "weights",
-            "--journal",
-            str(journal),
-            "--config",
-            str(config),
-        ]
+        weights = ["weights", "--journal", str(journal), "--config", str(config)]
+        maestro = [sys.executable, "-m", "maestro", *weights]
+        exact = [sys.executable, "-c", EXACT, *weights]
         plain = [sys.executable, str(ROOT / "bench" / "plain_engine.py"), str(journal), str(config)]
-        cli_ms, json_ms, plain_ms = [], [], []
-        for _ in range(5):  # alternating, so all see the same machine
+        cli_ms, json_ms, exact_ms, plain_ms = [], [], [], []
+        for _ in range(rounds):  # alternating, so all see the same machine
             cli_ms.append(timed(maestro))  # the table: the diagnostics are never worked out
             json_ms.append(timed([*maestro, "--json"]))  # every diagnostic of 200 agents
+            exact_ms.append(timed(exact))  # the table, by the exact path
             plain_ms.append(timed(plain))
-        split = json.loads(
-            subprocess.run(
-                [sys.executable, "-c", SPLIT, str(journal), str(config)],
-                cwd=ROOT / "functions",
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
+        typed_runs, exact_runs = [], []
+        for _ in range(SPLIT_RUNS):
+            typed_runs.append(split_of(TYPED_SPLIT, journal, config))
+            exact_runs.append(split_of(EXACT_SPLIT, journal, config))
     cli, cli_json, base = summarize(cli_ms), summarize(json_ms), summarize(plain_ms)
     results = {
         "journal": f"{AGENTS} agents x {TRADES} trades, JSON",
         "cli": cli,
         "cli_json": cli_json,
+        "cli_exact_path": summarize(exact_ms),
         "plain": base,
         "ratio_median": round(cli["median_ms"] / base["median_ms"], 3),
         "ratio_median_json": round(cli_json["median_ms"] / base["median_ms"], 3),
-        "cli_split_ms": {step: round(ms, 1) for step, ms in split.items()},
+        "ratio_per_round": ratios(cli_ms, plain_ms),
+        "ratio_per_round_json": ratios(json_ms, plain_ms),
+        "ratio_per_round_exact_path": ratios(exact_ms, plain_ms),
+        "cli_split_ms": medians(typed_runs),
+        "cli_exact_path_split_ms": medians(exact_runs),
     }
     print(json.dumps(results, indent=1))
     print("wrote", save("cli", results))

@@ -33,9 +33,11 @@ from typing import Final, NoReturn
 from .config import ConfigError, MaestroConfig, parse_decimal_option
 from .journal import ClosedAtOrder, JournalEntry
 from .journal_file import JournalFileError, load_journal_file
-from .load_summary import deduplicated, summarize_load
+from .load_summary import LoadSummary, deduplicated, summarize_load
 from .methods import ReturnBasis
-from .weighting import compute_weights
+from .result import WeightsResult
+from .typed_journal import read_typed_journal, select_typed_trades, summarize_typed
+from .weighting import compute_weights, weights_from_trades
 
 EXIT_BAD_INPUT = 2
 EXIT_DOUBTFUL = 3  # --strict: the journal loaded, with warnings
@@ -165,20 +167,18 @@ def _weights(args: argparse.Namespace) -> int:
         config = load_config_file(args.config)
         if args.firestore_uid is not None:
             # Documents: unique ids, and Firestore's own order (what the functions see).
-            entries, duplicates = read_firestore_journal(args.firestore_uid, config), 0
-            order, noun = ClosedAtOrder.FIRESTORE, "documents"
+            entries = read_firestore_journal(args.firestore_uid, config)
+            order = ClosedAtOrder.FIRESTORE
+            result = compute_weights(entries, config, order)
+            summary = summarize_load(entries, 0, config.agent_ids, order, "documents")
         else:
-            loaded = load_journal_file(args.journal, config.return_basis)
-            entries, duplicates = deduplicated(loaded)
-            order, noun = ClosedAtOrder.TIMESTAMPS_ONLY, "rows"
+            result, summary = weigh_journal_file(args.journal, config)
     except ConfigError as error:
         print(f"maestro: invalid config: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (JournalFileError, FirestoreReadError) as error:
         print(f"maestro: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    result = compute_weights(entries, config, order)
-    summary = summarize_load(entries, duplicates, config.agent_ids, order, noun)
     if args.json:
         payload = result.to_json_dict()
         payload["load"] = summary.to_json_dict(result)
@@ -192,6 +192,29 @@ def _weights(args: argparse.Namespace) -> int:
     for warning in warnings:  # loud, --quiet or not
         print(f"maestro: warning: {warning}", file=sys.stderr)
     return EXIT_DOUBTFUL if warnings and args.strict else 0
+
+
+def weigh_journal_file(path: Path, config: MaestroConfig) -> tuple[WeightsResult, LoadSummary]:
+    """The weights of a journal file and what was read from it. A well-formed JSON journal
+    takes the typed path (typed_journal: the same answer, a column at a time); any other
+    file, or one the typed decoder refuses, the exact path. JournalFileError when the file
+    cannot be read as a journal."""
+    typed = read_typed_journal(path, config.return_basis)
+    if typed is not None:
+        selected = select_typed_trades(typed, config.agent_ids, config.lookback_trades)
+        return weights_from_trades(selected, config), summarize_typed(typed, config.agent_ids)
+    return weigh_journal_file_exactly(path, config)
+
+
+def weigh_journal_file_exactly(
+    path: Path, config: MaestroConfig
+) -> tuple[WeightsResult, LoadSummary]:
+    """weigh_journal_file's exact path: a journal entry per row, validated one by one."""
+    # A file's trades, the later row of a repeated id kept, in time order (ClosedAtOrder).
+    entries, duplicates = deduplicated(load_journal_file(path, config.return_basis))
+    order = ClosedAtOrder.TIMESTAMPS_ONLY
+    result = compute_weights(entries, config, order)
+    return result, summarize_load(entries, duplicates, config.agent_ids, order, "rows")
 
 
 class FirestoreReadError(Exception):

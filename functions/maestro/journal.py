@@ -101,7 +101,9 @@ def parse_amount(value: object) -> Decimal | None:
     # only the rare rest needs the exact comparison.
     if not amount or _MIN_ADJUSTED <= amount.adjusted() <= _MAX_ADJUSTED:
         return amount
-    magnitude = abs(amount)
+    # copy_abs(), not abs(): abs() rounds in the current context, and an exponent beyond
+    # the engine context's (a text such as "1e999999999") would raise Overflow there
+    magnitude = amount.copy_abs()
     if magnitude > MAX_ABS_AMOUNT or magnitude < MIN_ABS_NONZERO_AMOUNT:
         return None
     return amount

@@ -187,9 +187,35 @@ def summarize_load(
             and type(data.get("agent_id")) is str
             and data["agent_id"] in configured
         )
+    return summary_of(
+        rows=len(entries) + duplicates,
+        duplicates=duplicates,
+        rows_by_agent=rows_by_agent,
+        closes=closes,
+        unordered=unordered,
+        agent_ids=agent_ids,
+        noun=noun,
+    )
+
+
+def summary_of(
+    *,
+    rows: int,
+    duplicates: int,
+    rows_by_agent: Counter[Any],
+    closes: Sequence[dt.datetime],
+    unordered: Counter[str],
+    agent_ids: Sequence[str],
+    noun: str,
+) -> LoadSummary:
+    """The summary from what was counted: the rows read (duplicates included), each agent
+    id's rows, every closed_at that is a timestamp, and the configured agents' closed trades
+    left out of the lookback (summarize_load's, and the CLI's typed path's:
+    typed_journal.summarize_typed)."""
+    configured = set(agent_ids)
     by_folded = {agent.strip().casefold(): agent for agent in agent_ids}
     unconfigured = {
-        str(agent): rows for agent, rows in rows_by_agent.items() if agent not in configured
+        str(agent): count for agent, count in rows_by_agent.items() if agent not in configured
     }
     probably = {
         agent: by_folded[agent.strip().casefold()]
@@ -197,11 +223,11 @@ def summarize_load(
         if agent.strip().casefold() in by_folded
     }
     return LoadSummary(
-        rows=len(entries) + duplicates,
+        rows=rows,
         duplicates=duplicates,
         first_close=_utc_date(min(closes)) if closes else None,
         last_close=_utc_date(max(closes)) if closes else None,
-        configured_rows={a: rows for a, rows in rows_by_agent.items() if a in configured},
+        configured_rows={a: count for a, count in rows_by_agent.items() if a in configured},
         unconfigured=dict(sorted(unconfigured.items())),
         probably=probably,
         unordered=dict(unordered),

@@ -66,6 +66,8 @@ def test_parse_amount_accepts_decimal_strings_and_numbers(raw: object, expected:
         "-inf",
         "1e999999",
         "1e-999999",
+        "1e999999999",  # beyond the engine context's exponents: refused, never an Overflow
+        "-1e-999999999",
         "",
         "  ",
         "1_000",

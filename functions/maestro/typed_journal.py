@@ -1,0 +1,319 @@
+"""The offline CLI's fast path for a well-formed JSON journal: the file decoded by a typed C
+decoder (msgspec) into rows whose fields are already known to be strings, then each step the
+CLI takes (duplicate ids, the lookback selection, the trades with their returns, the load
+summary) done a column at a time by C-level builtins (map, sorted, Counter, min, max) instead
+of a Python loop per row. The answer is the exact path's (journal_file, journal.
+select_agent_trades, load_summary.summarize_load), byte for byte, or None: the caller then
+takes the exact path. Nothing here decides a rule of its own.
+
+A journal is taken here only when every row is an object with `trade_id` and `agent_id`
+strings, `closed_at` an ISO-8601 string (or null), `realized_pnl`, `entry_price` and
+`quantity` strings, and `allocated_capital` a string when present: msgspec refuses anything
+else, and reads a subset of what `json.loads` reads (it refuses NaN and Infinity, lone
+surrogates, and the same malformed texts), with duplicate keys the same way (the last one
+kept). One difference is left, where the exact path fails with a traceback rather than an
+answer: an integer of more than 4,300 digits in a field Maestro ignores (json.loads refuses
+it, msgspec skips it). What could still differ is checked, and sent to the exact path:
+- closed_at: parsed by `datetime.fromisoformat`, as journal_file parses it (msgspec's own
+  datetime reads "z" and rounds a seventh fraction digit, where fromisoformat refuses and
+  truncates); a text it refuses makes the whole file take the exact path.
+- amounts: kept as text by msgspec (its Decimal is Decimal(text), which forgets "1_000" and
+  the text's length), parsed by `Decimal` per column; a column with an underscore, a text over
+  64 characters, a value that is not finite or out of the band (journal.parse_amount), or a
+  capital that is not positive is built trade by trade by journal.closed_trade itself.
+Without msgspec installed (it is a dependency of the CLI, not of the deployed functions),
+every journal takes the exact path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation, localcontext
+from itertools import islice, repeat
+from operator import attrgetter, eq, itemgetter, mul, truediv
+from pathlib import Path
+from typing import Any, Final, cast
+
+from .journal import (
+    MAX_ABS_AMOUNT,
+    MAX_AMOUNT_TEXT_LENGTH,
+    MIN_ABS_NONZERO_AMOUNT,
+    TIMESTAMP_RANK,
+    ClosedTrade,
+    JournalEntry,
+    Rejection,
+    closed_trade,
+)
+from .load_summary import LoadSummary, summary_of
+from .methods import ReturnBasis
+from .precision import ENGINE_CONTEXT
+
+_UTC: Final = dt.UTC
+_HUNDRED: Final = Decimal(100)
+_MIN_ADJUSTED: Final = MIN_ABS_NONZERO_AMOUNT.adjusted()
+_MAX_ADJUSTED: Final = MAX_ABS_AMOUNT.adjusted() - 1  # parse_amount's band, as it tells it
+_ALLOCATED_MISSING: Final = Rejection.ALLOCATED_CAPITAL_MISSING
+_from_iso: Final = dt.datetime.fromisoformat
+_new_trade: Final = tuple.__new__  # as journal's: skips NamedTuple's constructor
+
+
+@dataclass(frozen=True, slots=True)
+class TypedJournal:
+    """A well-formed journal as columns, one entry per trade id (the later row kept, as
+    load_summary.deduplicated keeps it). `closed_at` holds what journal_file stores in a row
+    (an aware datetime, naive ones read as UTC; None for an open trade), `closed_utc` the
+    same instants in UTC (the order's key). `allocated_capital` is None when no row has one;
+    otherwise None stands for a row without it."""
+
+    rows: int  # as read, duplicates included
+    duplicates: int
+    trade_id: list[str]
+    agent_id: list[str]
+    closed_at: list[dt.datetime | None]
+    closed_utc: list[dt.datetime | None]
+    realized_pnl: list[str]
+    entry_price: list[str]
+    quantity: list[str]
+    allocated_capital: list[str | None] | None
+
+
+def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
+    """The file as a TypedJournal, or None when it is not one (not JSON by its name, not
+    readable, not well-formed, msgspec not installed): journal_file.load_journal_file then
+    reads it, and says what is wrong."""
+    if path.suffix.lower() == ".csv":
+        return None
+    try:
+        import msgspec
+    except ImportError:  # the CLI's dependency; never the deployed functions'
+        return None
+    try:
+        raw = path.read_bytes()
+        # ASCII is UTF-8 already; a byte order mark, or text beyond ASCII: as journal_file reads it
+        rows = _decoder(msgspec).decode(raw if raw.isascii() else raw.decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, RecursionError, msgspec.DecodeError):
+        return None
+    if not rows:
+        return None
+    count = len(rows)
+    trade_id = list(map(_TRADE_ID, rows))
+    duplicates = 0
+    if len(set(trade_id)) != count:  # the later row of an id kept, where the first one was
+        kept = dict(zip(trade_id, rows, strict=True))
+        duplicates, rows, trade_id = count - len(kept), list(kept.values()), list(kept)
+    texts = list(map(_CLOSED_AT, rows))
+    try:
+        closed_at, closed_utc = _moments(texts)
+    except ValueError:  # a text fromisoformat refuses: the exact path rejects it, and says so
+        return None
+    allocated: list[str | None] | None = list(map(_ALLOCATED, rows))  # None: not in the row
+    if allocated is not None and allocated.count(None) == len(allocated):
+        allocated = None
+    if basis is ReturnBasis.ALLOCATED and allocated is None:
+        return None  # the column is missing: journal_file's error names it
+    return TypedJournal(
+        rows=count,
+        duplicates=duplicates,
+        trade_id=trade_id,
+        agent_id=list(map(_AGENT_ID, rows)),
+        closed_at=closed_at,
+        closed_utc=closed_utc,
+        realized_pnl=list(map(_PNL, rows)),
+        entry_price=list(map(_PRICE, rows)),
+        quantity=list(map(_QUANTITY, rows)),
+        allocated_capital=allocated,
+    )
+
+
+def _moments(
+    texts: list[str | None],
+) -> tuple[list[dt.datetime | None], list[dt.datetime | None]]:
+    """journal_file's closed_at for each text, and its UTC instant; ValueError when
+    fromisoformat refuses one."""
+    stored: list[dt.datetime | None]
+    if None in texts:  # open trades
+        stored = [None if text is None else _from_iso(text) for text in texts]
+        closed = [moment for moment in stored if moment is not None]
+    else:
+        closed = list(map(_from_iso, cast(list[str], texts)))
+        stored = cast(list[dt.datetime | None], closed)
+    # fromisoformat gives UTC itself for every zero offset ("Z", "+00:00", "-00:00")
+    if set(map(_TZINFO, closed)) <= {_UTC}:  # the common case
+        return stored, stored
+    stored = [
+        moment if moment is None or moment.tzinfo else moment.replace(tzinfo=_UTC)
+        for moment in stored
+    ]
+    utc = [
+        moment if moment is None or moment.tzinfo is _UTC else moment.astimezone(_UTC)
+        for moment in stored
+    ]
+    return stored, utc
+
+
+def select_typed_trades(
+    journal: TypedJournal, agent_ids: Sequence[str], lookback_trades: int
+) -> dict[str, tuple[ClosedTrade, ...]]:
+    """journal.select_agent_trades(entries, agent_ids, lookback_trades, TIMESTAMPS_ONLY) on the
+    same rows: per configured agent its most recent closed trades, newest first (closed_at,
+    then trade id, descending)."""
+    groups: dict[str, list[int]] = {agent_id: [] for agent_id in agent_ids}
+    for index, agent_id in enumerate(journal.agent_id):  # the one loop a row: a dict lookup
+        group = groups.get(agent_id)
+        if group is not None:
+            group.append(index)
+    moments, ids = journal.closed_utc, journal.trade_id
+    open_trades = None in moments
+    for agent_id, rows in groups.items():
+        # open trades never take a place
+        closed = [index for index in rows if moments[index] is not None] if open_trades else rows
+        closed.sort(key=cast(Callable[[int], dt.datetime], moments.__getitem__), reverse=True)
+        ordered = list(map(moments.__getitem__, closed))
+        if any(map(eq, ordered, islice(ordered, 1, None))):  # ties: the trade id decides
+            closed.sort(key=lambda index: (moments[index], ids[index]), reverse=True)
+        groups[agent_id] = closed[:lookback_trades]
+    with localcontext(ENGINE_CONTEXT):
+        # An agent at a time: its trades' columns stay in the processor's cache (200,000
+        # trades at once: 383 against 280 ms, docs/performance.md 7)
+        return {
+            agent_id: _trades(journal, group) or tuple(map(_closed_exactly, repeat(journal), group))
+            for agent_id, group in groups.items()
+        }
+
+
+def _trades(journal: TypedJournal, rows: list[int]) -> tuple[ClosedTrade, ...] | None:
+    """The rows' ClosedTrades, as journal.closed_trade builds them, a column at a time; None
+    when an amount is not a plain decimal within the band, or a capital is not positive (the
+    caller then asks journal.closed_trade, trade by trade, which says why)."""
+    if not rows:
+        return ()
+    pick = _picker(rows)
+    pnl = _amounts(pick(journal.realized_pnl))
+    price = _amounts(pick(journal.entry_price))
+    quantity = _amounts(pick(journal.quantity))
+    if pnl is None or price is None or quantity is None:
+        return None
+    allocated: Iterable[Decimal | Rejection] = repeat(_ALLOCATED_MISSING)
+    if journal.allocated_capital is not None:
+        texts = pick(journal.allocated_capital)
+        given = [text for text in texts if text is not None] if None in texts else texts
+        amounts = _amounts(tuple(given)) if given else []
+        if amounts is None or (amounts and min(amounts) <= 0):
+            return None
+        if len(amounts) < len(texts):  # the rows without the field: allocated_capital_missing
+            parsed = iter(amounts)
+            allocated = [_ALLOCATED_MISSING if text is None else next(parsed) for text in texts]
+        else:
+            allocated = amounts
+    notional = list(map(mul, price, map(abs, quantity)))
+    if min(notional) <= 0:
+        return None
+    returns = map(truediv, map(mul, pnl, repeat(_HUNDRED)), notional)
+    parts = zip(
+        pick(journal.trade_id),
+        repeat(TIMESTAMP_RANK),
+        pick(journal.closed_utc),
+        pnl,
+        notional,
+        allocated,
+        returns,
+    )
+    return tuple(map(_new_trade, repeat(ClosedTrade), parts))
+
+
+def _picker(rows: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """The rows' values of a column (itemgetter: twice as fast as map(column.__getitem__))."""
+    if len(rows) == 1:
+        row = rows[0]
+        return lambda column: (column[row],)
+    return itemgetter(*rows)
+
+
+def _amounts(texts: tuple[str, ...]) -> list[Decimal] | None:
+    """journal.parse_amount's Decimal for each text, when every one is a plain finite decimal
+    within the band; None when any is not (parse_amount then says why, trade by trade).
+    Parsing each distinct text once measured no faster on 1,000 trades."""
+    if max(map(len, texts)) > MAX_AMOUNT_TEXT_LENGTH or "_" in "".join(texts):
+        return None
+    try:
+        amounts = list(map(Decimal, texts))
+    except InvalidOperation:
+        return None
+    if not all(map(Decimal.is_finite, amounts)):
+        return None
+    exponents = list(map(Decimal.adjusted, amounts))  # a zero's too: the exact path takes it
+    if min(exponents) < _MIN_ADJUSTED or max(exponents) > _MAX_ADJUSTED:
+        return None
+    return amounts
+
+
+def _closed_exactly(journal: TypedJournal, row: int) -> ClosedTrade:
+    """The row's trade, built by journal.closed_trade itself (the exact path's)."""
+    trade = closed_trade(_entry(journal, row))
+    assert trade is not None  # its closed_at is a timestamp: closed
+    return trade
+
+
+def _entry(journal: TypedJournal, row: int) -> JournalEntry:
+    """The row as the exact path's journal entry (the fields a closed trade reads)."""
+    data: dict[str, Any] = {
+        "closed_at": journal.closed_utc[row],
+        "realized_pnl": journal.realized_pnl[row],
+        "entry_price": journal.entry_price[row],
+        "quantity": journal.quantity[row],
+    }
+    if journal.allocated_capital is not None and journal.allocated_capital[row] is not None:
+        data["allocated_capital"] = journal.allocated_capital[row]
+    return JournalEntry(journal.trade_id[row], data)
+
+
+def summarize_typed(journal: TypedJournal, agent_ids: Sequence[str]) -> LoadSummary:
+    """load_summary.summarize_load on the same rows (every closed_at is a timestamp or null:
+    none is left out of the lookback)."""
+    closes = journal.closed_at
+    if None in closes:
+        closes = [moment for moment in closes if moment is not None]
+    return summary_of(
+        rows=journal.rows,
+        duplicates=journal.duplicates,
+        rows_by_agent=Counter(journal.agent_id),
+        closes=closes,  # type: ignore[arg-type]
+        unordered=Counter(),
+        agent_ids=agent_ids,
+        noun="rows",
+    )
+
+
+_TRADE_ID: Final = attrgetter("trade_id")
+_AGENT_ID: Final = attrgetter("agent_id")
+_CLOSED_AT: Final = attrgetter("closed_at")
+_PNL: Final = attrgetter("realized_pnl")
+_PRICE: Final = attrgetter("entry_price")
+_QUANTITY: Final = attrgetter("quantity")
+_TZINFO: Final = attrgetter("tzinfo")
+_ALLOCATED: Final = attrgetter("allocated_capital")
+
+
+@functools.cache
+def _decoder(msgspec: Any) -> Any:
+    """msgspec's decoder of a journal: a list of rows with these fields of these types (any
+    other field ignored, as the exact path ignores it)."""
+
+    row = msgspec.defstruct(
+        "Row",
+        [
+            ("trade_id", str),
+            ("agent_id", str),
+            ("closed_at", str | None),
+            ("realized_pnl", str),
+            ("entry_price", str),
+            ("quantity", str),
+            ("allocated_capital", str, None),  # null refused; absent: None
+        ],
+        gc=False,  # acyclic: the collector never needs to see a row
+    )
+    return msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
