@@ -58,6 +58,8 @@ def test_malformed_documents_are_counted_and_the_valid_trades_used(suite: Suite)
         "nan": trade("GammaScalper", 20, "0") | {"realized_pnl": float("nan")},
         "inf": trade("GammaScalper", 21, "0") | {"realized_pnl": float("inf")},
         "huge": trade("GammaScalper", 22, "1e999999"),
+        # beyond the engine context's exponents: once a decimal.Overflow that failed the run
+        "huger": trade("GammaScalper", 34, "1e999999999"),
         "empty": trade("GammaScalper", 23, ""),
         "bool": trade("GammaScalper", 24, "1") | {"entry_price": True},
         "map": trade("GammaScalper", 25, "1") | {"quantity": {"value": "2"}},
@@ -78,7 +80,7 @@ def test_malformed_documents_are_counted_and_the_valid_trades_used(suite: Suite)
     agents = settled["agents"]
     assert agents["GammaScalper"]["trades_used"] == 0
     assert agents["GammaScalper"]["rejection_reasons"] == {
-        "realized_pnl_invalid": 4,  # NaN, Infinity, 1e999999, ''
+        "realized_pnl_invalid": 5,  # NaN, Infinity, 1e999999, 1e999999999, ''
         "entry_price_invalid": 1,  # a boolean
         "quantity_invalid": 2,  # a map, a list
         "entry_price_missing": 1,
