@@ -61,6 +61,9 @@ DEFAULT_TEMPERATURE: Final = Decimal(1)
 DEFAULT_KELLY_SCALE: Final = Decimal("0.5")
 DEFAULT_MAX_EXPOSURE: Final = Decimal(1)
 MAX_ANALYSIS_LOOKBACKS: Final = 4
+# The magnitudes a decimal option may take (a weight has 28 decimal places).
+OPTION_MIN_EXPONENT: Final = -28
+OPTION_MAX_EXPONENT: Final = 8
 
 
 class ConfigError(ValueError):
@@ -341,6 +344,16 @@ def parse_decimal_option(field: str, value: object) -> Decimal:
         raise ConfigError(field, f"must be a decimal number, got {type(value).__name__}")
     if not result.is_finite():
         raise ConfigError(field, "must be a finite decimal number")
+    if result.is_zero():
+        return Decimal(0)  # "0E-999999" would print as a million zeros
+    # A short text can hold a huge exponent: "1e999999999" printed in plain digits (stored
+    # configs and error messages do) is a gigabyte, and it overflows the checks' products.
+    if not OPTION_MIN_EXPONENT <= result.adjusted() <= OPTION_MAX_EXPONENT:
+        raise ConfigError(
+            field,
+            f"must be 0 or between 1e{OPTION_MIN_EXPONENT} and "
+            f"1e{OPTION_MAX_EXPONENT + 1} in magnitude",
+        )
     return result
 
 

@@ -5,6 +5,7 @@ this one runs many, for every option name and the history page's fields."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from firebase_functions.https_fn import FunctionsErrorCode, HttpsError
@@ -20,7 +21,9 @@ json_values = st.recursive(
     | st.integers()
     | st.floats()
     | st.text(max_size=12)
-    | st.sampled_from(["", "NaN", "-Infinity", "1e999", "0.5", "sharpe", "log", "hrp"]),
+    | st.sampled_from(
+        ["", "NaN", "-Infinity", "1e999", "1e999999999", "-1e-999999", "0E-999999", "0.5", "hrp"]
+    ),
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
     ),
@@ -36,10 +39,17 @@ history_payloads = st.dictionaries(
 
 def _valid_or_invalid_argument(payload: Any) -> None:
     try:
-        parse_callable_data(payload)
+        request = parse_callable_data(payload)
     except HttpsError as error:
         assert error.code == FunctionsErrorCode.INVALID_ARGUMENT, error.message
         assert error.message.split(":")[0].split(".")[0] in {*payload, "data", "payload"}
+        # What goes back to the client stays small, whatever it sent (a huge exponent printed
+        # in plain digits once made a gigabyte of message).
+        assert len(error.message) < 2_000, error.message[:200]
+    else:
+        # ... and so does what a valid config stores.
+        if request.config is not None:
+            assert len(json.dumps(request.config.to_json_dict())) < 100_000
 
 
 @settings(max_examples=1500, deadline=None)

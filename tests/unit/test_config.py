@@ -81,6 +81,13 @@ def test_integral_float_lookback_is_accepted() -> None:
         ({"min_floor_weight": "0.2500000000000000000000000001"}, "min_floor_weight", "exceeds 1"),
         ({"min_floor_weight": "0.05" + "0" * 30 + "1"}, "min_floor_weight", "decimal places"),
         ({"enforce_performance": "yes"}, "enforce_performance", "true or false"),
+        # A short text with a huge exponent (printed in plain digits: a gigabyte; a floor's
+        # product with the agent count overflowed), or a tiny one.
+        ({"max_weight": "1e999999999"}, "max_weight", "between 1e-28 and 1e9 in magnitude"),
+        ({"min_floor_weight": "1e999999999"}, "min_floor_weight", "in magnitude"),
+        ({"temperature": "1e9"}, "temperature", "in magnitude"),
+        ({"risk_free_rate": "1e-29"}, "risk_free_rate", "in magnitude"),
+        ({"drawdown_penalty": 1e308}, "drawdown_penalty", "in magnitude"),
         ({"enforce_performance": 1}, "enforce_performance", "true or false"),
         ({"lookbak_trades": 10}, "lookbak_trades", "unknown option"),
     ],
