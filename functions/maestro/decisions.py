@@ -42,7 +42,8 @@ MAX_LEDGER_ENTRIES: Final = 100
 HANDOFF_AFTER_CONFLICTS_DEFAULT: Final = 2
 HANDOFF_BUCKET_SECONDS_DEFAULT: Final = 5
 # Firestore's guidance: about one sustained write a second to one document. With the queue on,
-# a trade event's run that reads a weights document written more recently hands off instead.
+# a trade event's run that would write a weights document written more recently (by anyone)
+# hands off instead.
 MIN_WRITE_INTERVAL_NS: Final = NANOS_PER_SECOND
 HISTORY_RETENTION_DAYS_DEFAULT: Final = 365
 CHECK_AFTER_MS_DEFAULT: Final = 500

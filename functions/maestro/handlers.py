@@ -3,6 +3,7 @@ map failures to the right HttpsError. main.py only declares them with their opti
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -21,7 +22,7 @@ from google.cloud.firestore_v1 import DocumentSnapshot
 from . import call_limits, documents, firestore_io, service, task_queue
 from .call_limits import Admitted, RecentRefusals, Refused
 from .config import MAX_RUN_TRADES, ConfigError, MaestroConfig, check_run_size
-from .decisions import Settings
+from .decisions import Settings, Skip, SkipReason
 from .events import (
     CallableRequest,
     ConfigWritten,
@@ -198,7 +199,7 @@ def on_trade_written(
     # going after check_after_ms, so that a run that ends in time (nearly all) costs nothing.
     check = _watch_run(uid, classified, settings)
     try:
-        outcome = service.recompute(firestore_io.get_client(), uid, classified, settings)
+        outcome = _recompute_close(uid, classified, settings)
     except Exception as error:
         https_error = _to_https_error(error, uid=uid, cause=f"trade {trade_id}")
         _mark_stale(uid, f"trigger for trade {trade_id} failed: {https_error.code.value}")
@@ -207,9 +208,23 @@ def on_trade_written(
         raise https_error from None
     finally:
         _settle_check(uid, check)
-    if outcome.status is service.RunStatus.HANDED_OFF and not _hand_off(uid, settings):
-        _mark_stale(uid, f"trigger for trade {trade_id} could not hand off its recompute")
     _log_run(f"trade {trade_id} ({classified.describe()})", uid, started, outcome, usage)
+
+
+def _recompute_close(uid: str, event: TradeEvent, settings: Settings) -> service.RunOutcome:
+    """The trade event's run, and its hand-off. When the queue cannot be reached, a run held
+    back by the write gate writes after all (as a run without the queue would: the gate only
+    spares the document writes, and the stale flag would be a write too); one that lost the
+    race, with no rebuild coming, flags the weights stale (the next close or call rebuilds)."""
+    db = firestore_io.get_client()
+    outcome = service.recompute(db, uid, event, settings)
+    if outcome.status is not service.RunStatus.HANDED_OFF or _hand_off(uid, settings):
+        return outcome
+    if outcome.decision == Skip(SkipReason.WRITTEN_TOO_RECENTLY):
+        ungated = dataclasses.replace(settings, handoff_after_conflicts=None)
+        return service.recompute(db, uid, event, ungated)
+    _mark_stale(uid, f"trigger for trade {event.trade_id} could not hand off its recompute")
+    return outcome
 
 
 _check_enqueuer: Final = ThreadPoolExecutor(max_workers=4, thread_name_prefix="event-check")

@@ -117,7 +117,7 @@ class _Run:
         if isinstance(request, TradeEvent) and remembered is not None:
             # Known current up to our own write, as of now (a delete carries no commit time;
             # the write gate compares with the time the run would write).
-            newest = max(remembered.read_ns, request.commit_ns or 0, time.time_ns())
+            newest = max(remembered.read_ns, request.commit_ns or 0, self.settings.clock_ns())
             outcome = self.run_on(dataclasses.replace(remembered, read_ns=newest), remembered)
             if outcome is not None:
                 return outcome

@@ -15,8 +15,12 @@ from google.cloud import firestore
 from google.events.cloud.firestore import DocumentEventData
 
 import main
+from maestro import service
+from maestro.decisions import Settings
+from maestro.events import TradeEvent, classify_trade_write
+from maestro.timestamps import to_ns
 
-from .harness import REGION, _event_document
+from .harness import REGION, Suite, _event_document
 
 _app = flask.Flask("maestro-tests")
 
@@ -26,6 +30,18 @@ def call_callable(data: Any, token: str | None) -> tuple[int, dict[str, Any]]:
     with _app.test_request_context("/", method="POST", json={"data": data}, headers=headers):
         response = main.calculate_agent_weights(flask.request)
     return response.status_code, response.get_json()
+
+
+def run_close(
+    suite: Suite, uid: str, after: Any, settings: Settings | None = None
+) -> service.RunOutcome:
+    """The service as the trigger calls it for a close, returning what the run did (no
+    hand-off: the trigger's handler would enqueue it)."""
+    event = classify_trade_write(
+        after.id, str(uuid.uuid4()), None, after.to_dict(), to_ns(after.update_time)
+    )
+    assert isinstance(event, TradeEvent)
+    return service.recompute(suite.db, uid, event, settings)
 
 
 def run_trigger(

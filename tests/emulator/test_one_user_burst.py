@@ -10,16 +10,20 @@ per user and bucket, and no run fails."""
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import json
 import os
 
 import pytest
 
+import main
+from maestro import task_queue
+from maestro.decisions import Settings, SkipReason
 from maestro.documents import reflects_write as reflects
+from maestro.timestamps import NANOS_PER_SECOND, to_ns
 
 from .harness import Suite, seed_journal, trade
-from .inprocess import run_trigger
+from .inprocess import run_close, run_trigger
 from .one_user_burst import run_one_user_burst
 
 CLOSES = [int(n) for n in os.environ.get("MAESTRO_ONE_USER_CLOSES", "20").split(",")]
@@ -44,26 +48,64 @@ def test_one_users_parallel_closes_end_reflected_or_flagged(suite: Suite, closes
         assert report.queued_runs >= 1
 
 
-def test_a_close_within_a_second_of_its_instances_own_write_hands_off(suite: Suite) -> None:
+def test_the_gate_holds_an_instances_own_next_close_by_the_time_it_runs(suite: Suite) -> None:
     """One instance applying close after close from its memory would write the document as
-    fast as they come: a close committed within a second of the instance's own write hands off
-    (WRITTEN_TOO_RECENTLY), and its bucket's queued rebuild reflects it."""
+    fast as they come: a close within a second of the instance's own write hands off
+    (WRITTEN_TOO_RECENTLY) without reading anything; a second later, the same close (a late
+    delivery, committed before that write) is applied from memory."""
     user = suite.create_user()
     seed_journal(suite, user.uid, {"w1": trade("WhaleFlowAgent", 1, "3")})
-    suite.past_the_write_gate(user.uid)
+    late = suite.write_unseen(user.uid, "w3", trade("SentimentAgent", 3, "-2"))
     first = suite.write_unseen(user.uid, "w2", trade("WhaleFlowAgent", 2, "5"))
-    run_trigger(suite.project, user.uid, "w2", None, first)  # this process: the instance
+    queue_on = Settings(handoff_after_conflicts=2)
+    assert run_close(suite, user.uid, first, queue_on).status == "written"  # now remembered
     weights = suite.db.document(f"users/{user.uid}/maestro/weights")
-    own_write = weights.get()
-    assert reflects(own_write.to_dict() or {}, "w2", first.update_time)
+    own_ns = to_ns(weights.get().update_time)
 
-    second = suite.write_unseen(user.uid, "w3", trade("SentimentAgent", 3, "-2"))
-    gap = second.update_time - own_write.update_time
-    assert gap < dt.timedelta(seconds=0.8), f"the machine took {gap} between two writes"
-    run_trigger(suite.project, user.uid, "w3", None, second)  # from memory: no write
-    assert weights.get().update_time == own_write.update_time
+    def at(offset_seconds: float) -> Settings:
+        return dataclasses.replace(
+            queue_on, clock_ns=lambda: own_ns + int(offset_seconds * NANOS_PER_SECOND)
+        )
 
-    queued = suite.wait_reflected(user.uid, "w3", second.update_time, timeout=20)
-    assert queued["cause"]["kind"] == "queue"
-    assert queued["weights"] == suite.offline_weights(user.uid)
-    assert (queued["journal_as_of"] - own_write.update_time) >= dt.timedelta(seconds=1)
+    soon = run_close(suite, user.uid, late, at(0.1))
+    assert (soon.status, soon.reason) == ("handed_off", SkipReason.WRITTEN_TOO_RECENTLY.value)
+    assert "read_state" not in soon.timings_ms  # decided from memory
+    assert to_ns(weights.get().update_time) == own_ns
+
+    later = run_close(suite, user.uid, late, at(1.5))
+    assert (later.status, later.path) == ("written", "window")
+    assert "read_state" not in later.timings_ms
+    document = suite.weights_doc(user.uid) or {}
+    assert reflects(document, "w3", late.update_time) and reflects(
+        document, "w2", first.update_time
+    )
+    assert document["weights"] == suite.offline_weights(user.uid)
+
+
+def test_a_held_close_writes_after_all_when_the_queue_cannot_be_reached(
+    suite: Suite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate spares the document writes; with no queue to write for it, a held close
+    writes itself (as a run without the queue would), and the weights are not flagged stale."""
+    user = suite.create_user()
+    seed_journal(suite, user.uid, {"w1": trade("WhaleFlowAgent", 1, "3")})
+    first = suite.write_unseen(user.uid, "w2", trade("WhaleFlowAgent", 2, "5"))
+    held = suite.write_unseen(user.uid, "w3", trade("SentimentAgent", 3, "4"))
+    assert run_close(suite, user.uid, first, Settings(handoff_after_conflicts=2)).status == (
+        "written"
+    )
+    own_ns = to_ns(suite.db.document(f"users/{user.uid}/maestro/weights").get().update_time)
+    deployed = main.settings()
+    monkeypatch.setattr(  # the trigger runs 0.1 s after this instance's own write
+        main, "settings", lambda: dataclasses.replace(deployed, clock_ns=lambda: own_ns + 10**8)
+    )
+
+    def unreachable(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("the task queue is down")
+
+    monkeypatch.setattr(task_queue, "hand_off", unreachable)
+    run_trigger(suite.project, user.uid, "w3", None, held)
+    document = suite.weights_doc(user.uid) or {}
+    assert reflects(document, "w3", held.update_time)
+    assert document["stale"] is False
+    assert document["weights"] == suite.offline_weights(user.uid)

@@ -17,7 +17,7 @@ from maestro.events import TradeEvent, classify_trade_write
 from maestro.timestamps import to_ns
 
 from .harness import Suite, User, seed_journal, trade, wait_until
-from .inprocess import run_trigger
+from .inprocess import run_close, run_trigger
 
 AGENTS = ("WhaleFlowAgent", "SentimentAgent", "GammaScalper", "SectorRotation")
 PNLS = ("4", "-2", "7.5", "1", "-3", "2.25", "6", "-1.5")
@@ -51,17 +51,6 @@ def forced_recompute(suite: Suite, user: User) -> dict[str, Any]:
     status, body = suite.call({"force": True}, token=user.id_token)
     assert status == 200, body
     return body["result"]  # type: ignore[no-any-return]
-
-
-def run_close(
-    suite: Suite, uid: str, after: Any, settings: Settings | None = None
-) -> service.RunOutcome:
-    """The service as the trigger calls it for a close, returning what the run did."""
-    event = classify_trade_write(
-        after.id, str(uuid.uuid4()), None, after.to_dict(), to_ns(after.update_time)
-    )
-    assert isinstance(event, TradeEvent)
-    return service.recompute(suite.db, uid, event, settings)
 
 
 def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: Suite) -> None:
