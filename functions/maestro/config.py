@@ -104,6 +104,8 @@ class MaestroConfig:
     max_exposure: Decimal = DEFAULT_MAX_EXPOSURE
 
     def __post_init__(self) -> None:
+        for name in _DECIMAL_OPTIONS:  # first: the checks below print and multiply them
+            _check_magnitude(name, getattr(self, name))
         _check_agent_ids(self.agent_ids)
         _check_lookback(self.lookback_trades)
         _check_risk_free_rate(self.risk_free_rate)
@@ -176,6 +178,17 @@ _METHOD_DEFAULTS: Final[dict[str, object]] = {
     "target_volatility": None,
     "max_exposure": DEFAULT_MAX_EXPOSURE,
 }
+_DECIMAL_OPTIONS: Final = (
+    "risk_free_rate",
+    "min_floor_weight",
+    "min_confidence",
+    "drawdown_penalty",
+    "temperature",
+    "max_weight",
+    "kelly_scale",
+    "target_volatility",
+    "max_exposure",
+)
 _ENUM_OPTIONS: Final = {
     "return_transform": ReturnTransform,
     "return_basis": ReturnBasis,
@@ -346,15 +359,24 @@ def parse_decimal_option(field: str, value: object) -> Decimal:
         raise ConfigError(field, "must be a finite decimal number")
     if result.is_zero():
         return Decimal(0)  # "0E-999999" would print as a million zeros
-    # A short text can hold a huge exponent: "1e999999999" printed in plain digits (stored
-    # configs and error messages do) is a gigabyte, and it overflows the checks' products.
-    if not OPTION_MIN_EXPONENT <= result.adjusted() <= OPTION_MAX_EXPONENT:
+    _check_magnitude(field, result)
+    return result
+
+
+def _check_magnitude(field: str, value: object) -> None:
+    """A short text can hold a huge exponent: "1e999999999" printed in plain digits (stored
+    configs and error messages do) is a gigabyte, and it overflows the checks' products."""
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and not value.is_zero()
+        and not OPTION_MIN_EXPONENT <= value.adjusted() <= OPTION_MAX_EXPONENT
+    ):
         raise ConfigError(
             field,
             f"must be 0 or between 1e{OPTION_MIN_EXPONENT} and "
             f"1e{OPTION_MAX_EXPONENT + 1} in magnitude",
         )
-    return result
 
 
 def _parse_int(field: str, value: object) -> int:

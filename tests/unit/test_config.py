@@ -143,3 +143,13 @@ def test_json_round_trip_is_lossless() -> None:
         "enforce_performance": False,
     }
     assert MaestroConfig.from_mapping(as_json) == config
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_weight", "1e999999999"), ("temperature", "1e99999"), ("risk_free_rate", "1e-40")],
+)
+def test_a_config_built_directly_is_held_to_the_same_magnitudes(field: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        MaestroConfig(**{field: Decimal(value)})
+    assert caught.value.field == field and "in magnitude" in str(caught.value)
