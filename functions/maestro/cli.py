@@ -124,6 +124,10 @@ def _read_json(path: Path) -> object:
         raise _UnreadableJsonError(f"cannot read: {error.strerror or error}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise _UnreadableJsonError(f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise _UnreadableJsonError("JSON nested too deeply to read") from None
+    except ValueError as error:  # an integer of more digits than Python converts (4,300)
+        raise _UnreadableJsonError(f"unreadable JSON: {error}") from None
 
 
 def load_config_file(path: Path | None) -> MaestroConfig:

@@ -79,7 +79,13 @@ def parse_closed_at(value: object) -> object:
                 moment = dt.datetime.fromisoformat(value.strip())
             except ValueError:
                 return value
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.UTC)
+        try:
+            moment.astimezone(dt.UTC)  # "0001-01-01T00:00:00+05:00" is before year 1 in UTC
+        except OverflowError:
+            return value  # kept as text: rejected as closed_at_invalid
+        return moment
     if isinstance(value, dict):
         return _exported_timestamp(value)
     return value
@@ -109,6 +115,10 @@ def _entries_from_json(path: Path, text: str) -> list[JournalEntry]:
             f"journal {path}: malformed JSON at line {error.lineno}"
             f" column {error.colno}: {error.msg}"
         ) from None
+    except RecursionError:
+        raise JournalFileError(f"journal {path}: JSON nested too deeply to read") from None
+    except ValueError as error:  # an integer of more digits than Python converts (4,300)
+        raise JournalFileError(f"journal {path}: unreadable JSON: {error}") from None
     if not isinstance(rows, list):
         raise JournalFileError(f"journal {path}: expected a JSON array of trade objects")
     entries = []
@@ -204,7 +214,12 @@ def _entry(row: dict[str, Any], index: int) -> JournalEntry:
     elif type(closed_at) is str:
         try:  # parse_closed_at's common case: an ISO-8601 text with its offset
             moment = _from_iso(closed_at)
-            row["closed_at"] = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+            if moment.tzinfo is None:
+                row["closed_at"] = moment.replace(tzinfo=dt.UTC)
+            elif moment.year in (1, 9999):  # maybe beyond UTC's years: the careful path
+                row["closed_at"] = parse_closed_at(closed_at)
+            else:
+                row["closed_at"] = moment
         except ValueError:
             row["closed_at"] = parse_closed_at(closed_at)
     return _new_entry(JournalEntry, (trade_id if type(trade_id) is str else f"#{index}", row))

@@ -11,9 +11,9 @@ strings, `closed_at` an ISO-8601 string (or null), `realized_pnl`, `entry_price`
 `quantity` strings, and `allocated_capital` a string when present: msgspec refuses anything
 else, and reads a subset of what `json.loads` reads (it refuses NaN and Infinity, lone
 surrogates, and the same malformed texts), with duplicate keys the same way (the last one
-kept). One difference is left, where the exact path fails with a traceback rather than an
-answer: an integer of more than 4,300 digits in a field Maestro ignores (json.loads refuses
-it, msgspec skips it). What could still differ is checked, and sent to the exact path:
+kept). Differences left, where the exact path refuses the file (exit 2, one line) and this
+one answers: an integer of more than 4,300 digits in a field Maestro ignores (json.loads
+refuses it, msgspec skips it), and nesting a few levels short of the recursion limit. What could still differ is checked, and sent to the exact path:
 - closed_at: parsed by `datetime.fromisoformat`, as journal_file parses it (msgspec's own
   datetime reads "z" and rounds a seventh fraction digit, where fromisoformat refuses and
   truncates); a text it refuses makes the whole file take the exact path.
@@ -108,8 +108,8 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
     texts = list(map(_CLOSED_AT, rows))
     try:
         closed_at, closed_utc = _moments(texts)
-    except ValueError:  # a text fromisoformat refuses: the exact path rejects it, and says so
-        return None
+    except (ValueError, OverflowError):  # a text fromisoformat refuses, or one beyond UTC's
+        return None  # years: the exact path rejects it, and says so
     allocated: list[str | None] | None = list(map(_ALLOCATED, rows))  # None: not in the row
     if allocated is not None and allocated.count(None) == len(allocated):
         allocated = None

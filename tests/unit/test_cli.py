@@ -360,3 +360,40 @@ def test_weights_does_not_import_what_only_evaluate_needs() -> None:
         check=True,
     ).stdout
     assert loaded.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        ('[{"trade_id": "a", "notes": ' + "9" * 5000 + "}]", "unreadable JSON"),
+    ],
+)
+def test_json_python_cannot_read_is_one_line_and_exit_2(
+    text: str, fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for kind in ("journal", "config"):
+        path = tmp_path / f"{kind}.json"
+        path.write_text(text, encoding="utf-8")
+        args = ["weights", "--journal", str(path if kind == "journal" else SAMPLE)]
+        args += ["--config", str(path)] if kind == "config" else []
+        status, _, err = run(args, capsys)
+        assert status == 2 and fragment in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_a_closed_at_before_year_1_in_utc_is_rejected_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        {"trade_id": f"t{i}", "agent_id": "WhaleFlowAgent", "closed_at": closed_at}
+        | {"realized_pnl": "1", "entry_price": "10", "quantity": "1"}
+        for i, closed_at in enumerate(
+            ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00", "2026-01-01T00:00:00Z"]
+        )
+    ]
+    path = tmp_path / "journal.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    status, _, err = run(["weights", "--journal", str(path)], capsys)
+    assert status == 0, err
+    assert "closed_at_invalid 2" in err
