@@ -25,8 +25,8 @@ from .precision import ENGINE_CONTEXT
 MAX_ABS_AMOUNT: Final = Decimal("1e15")
 MIN_ABS_NONZERO_AMOUNT: Final = Decimal("1e-15")
 MAX_AMOUNT_TEXT_LENGTH: Final = 64
-_MIN_ADJUSTED: Final = MIN_ABS_NONZERO_AMOUNT.adjusted()
-_MAX_ADJUSTED: Final = MAX_ABS_AMOUNT.adjusted() - 1
+AMOUNT_MIN_ADJUSTED: Final = MIN_ABS_NONZERO_AMOUNT.adjusted()
+AMOUNT_MAX_ADJUSTED: Final = MAX_ABS_AMOUNT.adjusted() - 1
 _HUNDRED: Final = Decimal(100)
 _UTC: Final = dt.UTC
 
@@ -99,7 +99,7 @@ def parse_amount(value: object) -> Decimal | None:
         return None
     # |amount| in [1e-15, 1e15) for sure when the leading digit's exponent is in [-15, 14];
     # only the rare rest needs the exact comparison.
-    if not amount or _MIN_ADJUSTED <= amount.adjusted() <= _MAX_ADJUSTED:
+    if not amount or AMOUNT_MIN_ADJUSTED <= amount.adjusted() <= AMOUNT_MAX_ADJUSTED:
         return amount
     # copy_abs(), not abs(): abs() rounds in the current context, and an exponent beyond
     # the engine context's (a text such as "1e999999999") would raise Overflow there

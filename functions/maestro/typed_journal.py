@@ -13,7 +13,8 @@ else, and reads a subset of what `json.loads` reads (it refuses NaN and Infinity
 surrogates, and the same malformed texts), with duplicate keys the same way (the last one
 kept). Differences left, where the exact path refuses the file (exit 2, one line) and this
 one answers: an integer of more than 4,300 digits in a field Maestro ignores (json.loads
-refuses it, msgspec skips it), and nesting a few levels short of the recursion limit. What could still differ is checked, and sent to the exact path:
+refuses it, msgspec skips it), and nesting a few levels short of the recursion limit. What
+could still differ is checked, and sent to the exact path:
 - closed_at: parsed by `datetime.fromisoformat`, as journal_file parses it (msgspec's own
   datetime reads "z" and rounds a seventh fraction digit, where fromisoformat refuses and
   truncates); a text it refuses makes the whole file take the exact path.
@@ -39,9 +40,9 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from .journal import (
-    MAX_ABS_AMOUNT,
+    AMOUNT_MAX_ADJUSTED,
+    AMOUNT_MIN_ADJUSTED,
     MAX_AMOUNT_TEXT_LENGTH,
-    MIN_ABS_NONZERO_AMOUNT,
     TIMESTAMP_RANK,
     ClosedTrade,
     JournalEntry,
@@ -54,8 +55,6 @@ from .precision import ENGINE_CONTEXT
 
 _UTC: Final = dt.UTC
 _HUNDRED: Final = Decimal(100)
-_MIN_ADJUSTED: Final = MIN_ABS_NONZERO_AMOUNT.adjusted()
-_MAX_ADJUSTED: Final = MAX_ABS_AMOUNT.adjusted() - 1  # parse_amount's band, as it tells it
 _ALLOCATED_MISSING: Final = Rejection.ALLOCATED_CAPITAL_MISSING
 _from_iso: Final = dt.datetime.fromisoformat
 _new_trade: Final = tuple.__new__  # as journal's: skips NamedTuple's constructor
@@ -246,7 +245,7 @@ def _amounts(texts: tuple[str, ...]) -> list[Decimal] | None:
     if not all(map(Decimal.is_finite, amounts)):
         return None
     exponents = list(map(Decimal.adjusted, amounts))  # a zero's too: the exact path takes it
-    if min(exponents) < _MIN_ADJUSTED or max(exponents) > _MAX_ADJUSTED:
+    if min(exponents) < AMOUNT_MIN_ADJUSTED or max(exponents) > AMOUNT_MAX_ADJUSTED:
         return None
     return amounts
 

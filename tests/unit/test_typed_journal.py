@@ -11,6 +11,7 @@ import io
 import json
 import random
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from maestro import cli
+from maestro import cli, typed_journal
 from maestro.config import MaestroConfig
+from maestro.journal import parse_amount
 from maestro.methods import ReturnBasis
 from maestro.typed_journal import read_typed_journal
 
@@ -31,7 +33,7 @@ AGENTS = ["A", "B", "C", "a ", "Z"]
 CLEAN_PNL = ["1", "2.5", "-3.25", "100", "0.01", "42", "7.000", "1e2", "-0.5", "0", "-12"]
 CLEAN_QUANTITIES = ["1", "2", "-3", "10", "0.5", "7.000", "1e1", "-12"]
 CLEAN_PRICES = ["100", "2.5", "0.01", "42", "7.000", "1e2", "250.75"]
-CLEAN_ALLOCATED = ["1000", "50.5", "1e3", "0", "-5"]
+CLEAN_ALLOCATED = ["1000", "50.5", "1e3", "0.25", "7"]  # "0" and "-100" are in ODD_TEXTS
 # Texts parse_amount refuses or reads otherwise than a plain decimal: a typed row takes
 # them, and each must end where the exact path ends (a rejection, and its reason).
 ODD_TEXTS = [
@@ -229,12 +231,23 @@ def test_a_well_formed_journal_takes_the_typed_path(tmp_path: Path) -> None:
     # the allocated basis needs its column: the exact path names it
     assert read_typed_journal(journal, ReturnBasis.ALLOCATED) is None
     config = MaestroConfig(agent_ids=("A", "B"))
-    typed, exact = (
-        cli.weigh_journal_file(journal, config),
-        cli.weigh_journal_file_exactly(journal, config),
-    )
+    exact = cli.weigh_journal_file_exactly(journal, config)
+    with pytest.MonkeyPatch.context() as patch:  # no agent may fall back to the exact path
+        patch.setattr(typed_journal, "_closed_exactly", _must_not_fall_back)
+        typed = cli.weigh_journal_file(journal, config)
     assert typed[0].to_json_dict() == exact[0].to_json_dict()
     assert typed[1] == exact[1]
+
+
+def _must_not_fall_back(*_args: object) -> None:
+    raise AssertionError("a well-formed agent took the exact path")
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS + CLEAN_PNL + CLEAN_QUANTITIES + CLEAN_PRICES)
+def test_the_typed_amounts_are_parse_amounts_or_none(text: str) -> None:
+    # typed_journal._amounts repeats parse_amount's checks column-wise: it may only give up.
+    amounts = typed_journal._amounts((text, "1"))
+    assert amounts is None or amounts == [parse_amount(text), Decimal(1)]
 
 
 @pytest.mark.parametrize(
