@@ -28,12 +28,14 @@ from .result import WeightsResult
 from .timestamps import NANOS_PER_SECOND, from_ns, to_ns
 from .window import AgentWindow, Ledger, LedgerEntry, WindowTrade
 
-# Bump when what a document stores changes. Weights: 2 = the ledger (format 1, unmarked, kept
-# closes_applied and window_log). Windows: 2 = every agent in one document, each trade with its
-# closed_at, realized_pnl and capital bases (1: a document per agent, each trade's return only).
+# Bump when what a document stores changes. Weights: 3 = the ledger as trade id -> commit time,
+# its trades in one string (`ledger_trades`); 2 = each ledger entry a map {commit_time, trade};
+# 1 (unmarked) = closes_applied and window_log. Windows: 2 = every agent in one document, each
+# trade with its closed_at, realized_pnl and capital bases (1: a document per agent, each
+# trade's return only).
 # Windows and ledger entries hold amounts as journal.py parsed them: a change to that parsing
 # (not to a scoring method) must bump WINDOW_FORMAT and WEIGHTS_FORMAT, so that both rebuild.
-WEIGHTS_FORMAT: Final = 2
+WEIGHTS_FORMAT: Final = 3
 WINDOW_FORMAT: Final = 2
 _REJECTED: Final = "!"  # an amount that is a rejection: "!" + Rejection value
 
@@ -211,12 +213,11 @@ def reasons_of(fields: Mapping[str, Any]) -> dict[str, str]:
 
 def reflects_write(document: Mapping[str, Any], trade_id: str, commit: dt.datetime) -> bool:
     """The client's question, "is my trade in?", on a weights document as read from Firestore:
-    a write committed at `commit` is reflected when journal_as_of >= it, or the ledger holds the
-    trade at a commit time >= it (compared to the nanosecond)."""
+    a write committed at `commit` is reflected when journal_as_of >= it, or when
+    ledger[trade_id], the commit time of the write applied, is >= it (to the nanosecond)."""
     as_of = document.get("journal_as_of")
     ledger = document.get("ledger")
-    entry = ledger.get(trade_id) if isinstance(ledger, Mapping) else None
-    applied = entry.get("commit_time") if isinstance(entry, Mapping) else None
+    applied = ledger.get(trade_id) if isinstance(ledger, Mapping) else None
     return _reflects(
         to_ns(as_of) if isinstance(as_of, dt.datetime) else None,
         to_ns(applied) if isinstance(applied, dt.datetime) else None,
@@ -237,10 +238,8 @@ def weights_version(
     previous: StoredWeights | Unreadable | None,
 ) -> StoredWeights:
     """A new weights version, typed, with the document to store (`fields`): the CLI's --json
-    payload plus provenance and the ledger. Ledger entries the previous version stored are
-    carried over as the same objects, so that the write skips them (firestore_io's patch)."""
-    stored_ledger = previous.fields.get("ledger", {}) if isinstance(previous, StoredWeights) else {}
-    old_entries = previous.ledger if isinstance(previous, StoredWeights) else {}
+    payload plus provenance and the ledger (_encode_ledger)."""
+    commit_times, trades = _encode_ledger(ledger, previous)
     payload = result.to_json_dict()
     cause = provenance.cause
     fields = {
@@ -252,12 +251,8 @@ def weights_version(
         "latest_closed_at": provenance.latest_closed_at,
         "engine_version": ENGINE_VERSION,
         "stale": False,
-        "ledger": {
-            trade_id: stored_ledger[trade_id]
-            if trade_id in stored_ledger and old_entries.get(trade_id) == entry
-            else _encode_ledger_entry(entry)
-            for trade_id, entry in ledger.items()
-        },
+        "ledger": commit_times,
+        "ledger_trades": trades,
         "format": WEIGHTS_FORMAT,
     }
     return StoredWeights(
@@ -337,7 +332,7 @@ def decode_weights(fields: Mapping[str, Any] | None) -> StoredWeights | Unreadab
         stored = StoredWeights(
             fields=fields,
             journal_as_of_ns=_ns(fields["journal_as_of"], "journal_as_of"),
-            ledger=_decode_ledger(fields["ledger"]),
+            ledger=_decode_ledger(fields["ledger"], fields["ledger_trades"]),
             config=_typed(fields["config"], Mapping, "config"),
             config_source=_typed(fields["config_source"], str, "config_source"),
             cause_event_id=event_id if isinstance(event_id, str) else None,
@@ -358,44 +353,66 @@ def stale_fields(reason: str, since: object) -> dict[str, Any]:
 
 
 def to_json_ready(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """A weights document as the callable returns it: timestamps as ISO-8601 strings, and each
-    ledger entry as the client's record of it (its commit time, not the replay data)."""
-    ready = {key: _json_value(value) for key, value in fields.items()}
-    ledger = fields.get("ledger")
-    if isinstance(ledger, Mapping):
-        ready["ledger"] = {
-            trade_id: {"commit_time": _json_value(entry.get("commit_time"))}
-            for trade_id, entry in ledger.items()
-            if isinstance(entry, Mapping)
-        }
-    return ready
+    """A weights document as the callable returns it: timestamps as ISO-8601 strings, without
+    the ledger's replay data (`ledger_trades`: Maestro's own)."""
+    return {key: _json_value(value) for key, value in fields.items() if key != "ledger_trades"}
 
 
-def _encode_ledger_entry(entry: LedgerEntry) -> dict[str, Any]:
-    # The commit time for clients, and Maestro's replay data in one string (agent id first): a
-    # close's write, and every listener's copy of the document, grow with the ledger.
-    row = [entry.agent_id, *_trade_row(entry.trade.trade)[1:]]  # the trade id is the key
-    return {
-        "commit_time": from_ns(entry.trade.commit_ns),
-        "trade": json.dumps(row, separators=(",", ":"), ensure_ascii=False),
-    }
+def _encode_ledger(
+    ledger: Ledger, previous: StoredWeights | Unreadable | None
+) -> tuple[dict[str, Any], str]:
+    """The ledger as stored: `ledger`, trade id -> the commit time of the write applied (what
+    clients read: one value per close), and `ledger_trades`, one JSON object of trade id ->
+    [agent id, the trade's stored row without its id] (Maestro's replay data). The emulator's
+    cost of a write, and every listener's copy, grows with the values a document holds more
+    than with its bytes (docs/performance.md, section 2): one string holds one value where a
+    map per entry held two more per close. What the previous version stored for an entry it
+    holds unchanged is carried over: its commit time as the same object (the write skips it:
+    firestore_io's patch), its row as text (a close appends its own to the stored string)."""
+    stored_times: Mapping[str, Any] = {}
+    old: Ledger = {}
+    text = "{}"
+    if isinstance(previous, StoredWeights):
+        stored_times, old = previous.fields["ledger"], previous.ledger
+        text = previous.fields["ledger_trades"]
+    commit_times: dict[str, Any] = {}
+    added: dict[str, list[Any]] = {}
+    for trade_id, entry in ledger.items():
+        if trade_id in stored_times and old.get(trade_id) == entry:
+            commit_times[trade_id] = stored_times[trade_id]
+        else:
+            commit_times[trade_id] = from_ns(entry.trade.commit_ns)
+            added[trade_id] = _ledger_row(entry)
+    if len(commit_times) - len(added) < len(old):  # an entry replaced or dropped: all anew
+        added = {trade_id: _ledger_row(entry) for trade_id, entry in ledger.items()}
+        text = "{}"
+    if added:
+        rows = json.dumps(added, separators=(",", ":"), ensure_ascii=False)
+        text = rows if text == "{}" else f"{text[:-1]},{rows[1:]}"
+    return commit_times, text
 
 
-def _decode_ledger(stored: object) -> dict[str, LedgerEntry]:
+def _ledger_row(entry: LedgerEntry) -> list[Any]:
+    return [entry.agent_id, *_trade_row(entry.trade.trade)[1:]]  # the trade id is the key
+
+
+def _decode_ledger(commit_times: object, trades: object) -> dict[str, LedgerEntry]:
     with localcontext(ENGINE_CONTEXT):  # each trade's return is computed as it is decoded
-        return _decode_ledger_entries(stored)
+        return _decode_ledger_entries(commit_times, trades)
 
 
-def _decode_ledger_entries(stored: object) -> dict[str, LedgerEntry]:
+def _decode_ledger_entries(commit_times: object, trades: object) -> dict[str, LedgerEntry]:
+    times = _typed(commit_times, Mapping, "ledger")
+    rows = _json_object(trades, "ledger_trades")
+    if rows.keys() != times.keys():
+        missing = sorted(rows.keys() ^ times.keys())[:3]
+        raise DocumentError(f"ledger and ledger_trades hold different trades: {missing}")
     ledger: dict[str, LedgerEntry] = {}
-    for trade_id, entry in _typed(stored, Mapping, "ledger").items():
-        if not isinstance(entry, Mapping):
-            raise DocumentError(f"ledger entry {trade_id!r} is not a map")
-        commit_ns = _ns(entry.get("commit_time"), f"ledger.{trade_id}.commit_time")
-        row = _json_list(entry.get("trade"), f"ledger.{trade_id}.trade")
-        if not row or not isinstance(row[0], str):
-            raise DocumentError(f"ledger.{trade_id}.trade: no agent id")
-        trade = _trade_from_row([trade_id, *row[1:]], f"ledger.{trade_id}")
+    for trade_id, row in rows.items():
+        commit_ns = _ns(times[trade_id], f"ledger.{trade_id}")
+        if not isinstance(row, list) or not row or not isinstance(row[0], str):
+            raise DocumentError(f"ledger_trades.{trade_id}: no agent id")
+        trade = _trade_from_row([trade_id, *row[1:]], f"ledger_trades.{trade_id}")
         ledger[trade_id] = LedgerEntry(row[0], WindowTrade(trade, commit_ns))
     return ledger
 
@@ -633,15 +650,26 @@ def _optional_moment(value: object, name: str) -> dt.datetime | None:
 
 
 def _json_list(text: object, name: str) -> list[Any]:
-    if not isinstance(text, str):
-        raise DocumentError(f"{name}: not a string")
-    try:
-        rows = json.loads(text)
-    except ValueError as error:
-        raise DocumentError(f"{name}: {error}") from None
+    rows = _json(text, name)
     if not isinstance(rows, list):
         raise DocumentError(f"{name}: not a list")
     return rows
+
+
+def _json_object(text: object, name: str) -> dict[str, Any]:
+    rows = _json(text, name)
+    if not isinstance(rows, dict):
+        raise DocumentError(f"{name}: not an object")
+    return rows
+
+
+def _json(text: object, name: str) -> Any:
+    if not isinstance(text, str):
+        raise DocumentError(f"{name}: not a string")
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise DocumentError(f"{name}: {error}") from None
 
 
 def _json_value(value: Any) -> Any:

@@ -49,8 +49,8 @@ def test_a_trade_close_recomputes_the_weights(suite: Suite) -> None:
     # at the seed's rebuild and the close is listed as applied since.
     assert document["computed_at"] >= written.update_time > document["journal_as_of"]
     assert list(document["ledger"]) == ["open1"]
-    assert document["ledger"]["open1"]["commit_time"] == written.update_time
-    assert document["ledger"]["open1"]["trade"].startswith('["WhaleFlowAgent",')
+    assert document["ledger"]["open1"] == written.update_time
+    assert document["ledger_trades"].startswith('{"open1":["WhaleFlowAgent",')
     # The stored window is the seed's rebuild, untouched: a close writes one document.
     windows = suite.db.document(f"users/{user.uid}/maestro/windows").get()
     whale = windows.get("windows")["WhaleFlowAgent"]
@@ -237,7 +237,7 @@ def test_engine_v2_options_apply_to_closes_through_the_windows(suite: Suite) -> 
     suite.past_the_write_gate(user.uid)  # the callable wrote last: the close's own run writes
     written = suite.journal(user.uid).document("w4").set(trade("WhaleFlowAgent", 20, "9.00"))
     document = suite.wait_reflected(user.uid, "w4", written.update_time)
-    assert document["ledger"]["w4"]["commit_time"] == written.update_time  # through the windows
+    assert document["ledger"]["w4"] == written.update_time  # through the windows
     assert document["config"] == effective.to_json_dict()
     assert document["weights"] == suite.offline_weights(user.uid, effective)
     whale = document["agents"]["WhaleFlowAgent"]

@@ -100,7 +100,7 @@ def test_events_out_of_order_and_repeated_end_in_the_journals_weights(suite: Sui
     assert document["weights"] == suite.offline_weights(user.uid)
     assert set(document["ledger"]) == {"c0", "c1", "c2"}
     for index, snapshot in enumerate(snapshots):  # each close at its own commit, once
-        assert document["ledger"][f"c{index}"]["commit_time"] == snapshot.update_time
+        assert document["ledger"][f"c{index}"] == snapshot.update_time
     assert document["journal_as_of"] == settled["journal_as_of"]
 
     # A delete is not a close: it rebuilds every window from the journal (its own run: the
@@ -124,7 +124,9 @@ def test_a_close_applied_twice_leaves_the_document_untouched(suite: Suite) -> No
     assert suite.weights_doc(user.uid) == stored
 
 
-@pytest.mark.parametrize("damage", ["stale", "window", "ledger", "old shape", "lookback", "bound"])
+@pytest.mark.parametrize(
+    "damage", ["stale", "window", "ledger", "old shape", "format 2", "lookback", "bound"]
+)
 def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, damage: str) -> None:
     user, settled = seeded_user(suite, quiet=True)
     settings = Settings(max_ledger_entries=1) if damage == "bound" else None
@@ -140,6 +142,18 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
     elif damage == "old shape":  # a weights document as Maestro wrote it before the ledger
         suite.db.document(f"users/{user.uid}/maestro/weights").update(
             {"format": firestore.DELETE_FIELD, "closes_applied": {}, "window_log": {}}
+        )
+    elif damage == "format 2":  # each ledger entry a map, before its trades went in one string
+        first = suite.write_unseen(user.uid, "first", trade("GammaScalper", 399, "1"))
+        assert run_close(suite, user.uid, first).path == "window"
+        weights = suite.db.document(f"users/{user.uid}/maestro/weights")
+        applied = weights.get().get("ledger.first")
+        weights.update(
+            {
+                "format": 2,
+                "ledger.first": {"commit_time": applied, "trade": '["GammaScalper"]'},
+                "ledger_trades": firestore.DELETE_FIELD,
+            }
         )
     elif damage == "lookback":  # a config changed by hand, behind the callable's back
         # Unseen by the config trigger, which would otherwise race this run to the rebuild
@@ -159,7 +173,8 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
     assert (outcome.status, outcome.path) == ("written", "query"), outcome.reason
     document = suite.weights_doc(user.uid)
     assert document is not None and document["ledger"] == {}
-    assert set(document) >= {"format", "ledger"} and "closes_applied" not in document
+    assert set(document) >= {"format", "ledger", "ledger_trades"}
+    assert document["format"] == documents.WEIGHTS_FORMAT and "closes_applied" not in document
     assert document["journal_as_of"] >= after.update_time > settled["journal_as_of"]
     assert document["stale"] is False
     config = MaestroConfig(lookback_trades=2) if damage == "lookback" else None

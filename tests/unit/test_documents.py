@@ -5,6 +5,7 @@ answers from journal_as_of and the ledger."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from maestro.documents import (
     weights_version,
     window_shard_count,
 )
-from maestro.journal import JournalEntry, Rejection, closed_trade
+from maestro.journal import TIMESTAMP_RANK, JournalEntry, Rejection, closed_trade
 from maestro.timestamps import from_ns, to_ns
 from maestro.weighting import compute_weights
 from maestro.window import LedgerEntry, WindowTrade, rebuild_window, with_close
@@ -80,7 +81,41 @@ def test_ledger_entries_already_stored_are_carried_over_as_they_are() -> None:
     first = version(with_close({}, "A", trade("t1", 9)))
     second = version(with_close(first.ledger, "A", trade("t2", 10)), previous=first)
     assert second.fields["ledger"]["t1"] is first.fields["ledger"]["t1"]
-    assert second.fields["ledger"]["t2"] is not None
+    assert second.fields["ledger"]["t2"] == from_ns(AS_OF + 10)
+
+
+def test_the_ledger_is_a_commit_time_per_trade_and_its_trades_one_string() -> None:
+    """One stored value per close for clients (`ledger[tradeId]`, the commit time of the write
+    applied), and Maestro's replay rows in one JSON string, agent id first."""
+    ledger = with_close({}, "A", trade("t1", 9, "1.25", allocated_capital="500"))
+    fields = version(with_close(ledger, "A", trade("t2", 10))).fields
+    assert fields["ledger"] == {"t1": from_ns(AS_OF + 9), "t2": from_ns(AS_OF + 10)}
+    rows = json.loads(fields["ledger_trades"])
+    assert list(rows) == ["t1", "t2"]
+    agent, rank, closed_at, pnl, _notional, allocated = rows["t1"]
+    minute_9 = T0 + dt.timedelta(minutes=9)
+    assert (agent, rank, closed_at) == ("A", TIMESTAMP_RANK, f"{minute_9:%Y-%m-%dT%H:%M:%S.%f}")
+    assert (pnl, allocated) == ("1.25", "500")
+    assert version({}).fields["ledger"] == {} and version({}).fields["ledger_trades"] == "{}"
+
+
+def test_the_ledgers_trades_are_the_same_string_appended_to_or_written_anew() -> None:
+    """A close appends its row to the stored string; a later close of a trade already listed
+    replaces its row, and a rebuild empties the ledger: each the string encoded from scratch."""
+    closes = [("t1", 9), ("t2", 10), ("t3", 11), ("t2", 12), ("t4", 13)]
+    current = version({})
+    for trade_id, minute in closes:
+        current = version(with_close(current.ledger, "A", trade(trade_id, minute)), current)
+        anew = version(current.ledger)
+        assert current.fields["ledger_trades"] == anew.fields["ledger_trades"]
+        assert decode_weights(current.fields) == current
+    assert list(json.loads(current.fields["ledger_trades"])) == ["t1", "t2", "t3", "t4"]
+    assert to_ns(current.fields["ledger"]["t2"]) == AS_OF + 12
+    rebuilt = version({}, current)
+    assert rebuilt.fields["ledger"] == {} and rebuilt.fields["ledger_trades"] == "{}"
+    # Nothing new to list: the stored string itself, which the write then skips.
+    again = version(rebuilt.ledger, rebuilt)
+    assert again.fields["ledger_trades"] is rebuilt.fields["ledger_trades"]
 
 
 @pytest.mark.parametrize(
@@ -88,30 +123,29 @@ def test_ledger_entries_already_stored_are_carried_over_as_they_are() -> None:
     [
         ({"format": None}, "format None"),  # the shape before the ledger had no format field
         ({"format": 1}, "format 1"),
+        ({"format": 2}, "format 2"),  # each ledger entry a map {commit_time, trade}
         ({"journal_as_of": "yesterday"}, "journal_as_of"),
-        ({"ledger": {"t1": {"commit_time": T0, "trade": "[["}}}, "ledger.t1"),
-        ({"ledger": {"t1": {"commit_time": T0, "trade": '["A", 3]'}}}, "2 fields"),
-        ({"ledger": {"t1": {"commit_time": T0, "trade": "[3]"}}}, "no agent id"),
-        ({"ledger": {"t1": {"trade": '["A"]'}}}, "commit_time"),
+        ({"ledger": {"t1": T0}, "ledger_trades": '{"t1":[['}, "ledger_trades"),
+        ({"ledger": {"t1": T0}, "ledger_trades": '[["A"]]'}, "not an object"),
+        ({"ledger": {"t1": T0}, "ledger_trades": '{"t1":["A",3]}'}, "2 fields"),
+        ({"ledger": {"t1": T0}, "ledger_trades": '{"t1":[3]}'}, "no agent id"),
+        ({"ledger": {"t1": T0}, "ledger_trades": "{}"}, "different trades: ['t1']"),
+        ({"ledger": {}, "ledger_trades": '{"t1":["A"]}'}, "different trades: ['t1']"),
+        ({"ledger": {"t1": {"commit_time": T0}}, "ledger_trades": '{"t1":["A"]}'}, "ledger.t1"),
+        ({"ledger": {"t1": T0}, "ledger_trades": None}, "ledger_trades: not a string"),
         (  # amounts no encoder writes: a capital of 0, an exponent past the engine's range
             {
-                "ledger": {
-                    "t1": {
-                        "commit_time": T0,
-                        "trade": f'["A",3,"{T0:%Y-%m-%dT%H:%M:%S.%f}","1","0",null]',
-                    }
-                }
+                "ledger": {"t1": T0},
+                "ledger_trades": f'{{"t1":["A",3,"{T0:%Y-%m-%dT%H:%M:%S.%f}","1","0",null]}}',
             },
             "DivisionByZero",
         ),
         (
             {
-                "ledger": {
-                    "t1": {
-                        "commit_time": T0,
-                        "trade": f'["A",3,"{T0:%Y-%m-%dT%H:%M:%S.%f}","1E+999999","1",null]',
-                    }
-                }
+                "ledger": {"t1": T0},
+                "ledger_trades": (
+                    f'{{"t1":["A",3,"{T0:%Y-%m-%dT%H:%M:%S.%f}","1E+999999","1",null]}}'
+                ),
             },
             "Overflow",
         ),
@@ -137,7 +171,24 @@ def test_the_old_shape_is_unreadable_whatever_it_holds() -> None:
         "window_log": {"t1": "[0]"},
         "stale": False,
     }
-    assert decode_weights(old) == Unreadable("format None, expected 2", old)
+    assert decode_weights(old) == Unreadable(f"format None, expected {WEIGHTS_FORMAT}", old)
+
+
+def test_a_format_2_document_is_rebuilt_never_misread() -> None:
+    """The shape before the ledger's trades moved into one string: each entry a map of its
+    commit time and replay row. Read as the new shape it would be damaged; it is another format,
+    so the next run rebuilds it whole (decisions: STORED_WEIGHTS_UNREADABLE)."""
+    fields = version({}).fields
+    old = {
+        **{key: value for key, value in fields.items() if key != "ledger_trades"},
+        "ledger": {
+            "t1": {"commit_time": T0, "trade": f'["A",3,"{T0:%Y-%m-%dT%H:%M:%S.%f}","1","1",null]'}
+        },
+        "format": 2,
+    }
+    read = decode_weights(old)
+    assert read == Unreadable(f"format 2, expected {WEIGHTS_FORMAT}", old)
+    assert WEIGHTS_FORMAT == 3
 
 
 def test_is_my_trade_in() -> None:
@@ -157,9 +208,9 @@ def test_is_my_trade_in() -> None:
 def test_the_callables_answer_keeps_the_ledgers_contract_not_its_replay_data() -> None:
     stored = version(with_close({}, "A", trade("t1", 9))).fields
     ready = to_json_ready(stored)
-    assert ready["ledger"] == {"t1": {"commit_time": from_ns(AS_OF + 9).isoformat()}}
+    assert ready["ledger"] == {"t1": from_ns(AS_OF + 9).isoformat()}
     assert ready["journal_as_of"] == from_ns(AS_OF).isoformat()
-    assert "trade" in stored["ledger"]["t1"]
+    assert "ledger_trades" in stored and "ledger_trades" not in ready
 
 
 def test_windows_round_trip_exactly_and_a_damaged_one_is_left_out() -> None:

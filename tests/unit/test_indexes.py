@@ -84,11 +84,12 @@ def test_queries_are_only_built_from_declared_shapes() -> None:
 
 def test_maestros_bookkeeping_fields_are_not_indexed() -> None:
     """Nothing queries Maestro's documents, and indexing costs write latency: the windows (long
-    strings), the ledger (one map entry per close), the agents' details."""
+    strings), the ledger (one map entry per close) and its trades (one long string), the agents'
+    details."""
     exempt = {
         o["fieldPath"]
         for o in INDEXES["fieldOverrides"]
         if o["collectionGroup"] == firestore_io.MAESTRO and o.get("indexes") == []
     }
-    assert exempt == {"windows", "ledger", "agents"}
+    assert exempt == {"windows", "ledger", "ledger_trades", "agents"}
     assert not any(s.collection_id == firestore_io.MAESTRO for s in firestore_io.QUERY_SHAPES)
