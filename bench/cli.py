@@ -32,7 +32,19 @@ from bench.stats import save, summarize  # noqa: E402
 AGENTS, TRADES = 200, 1000
 ROUNDS, SPLIT_RUNS = 7, 5
 T0 = dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC)
-TYPED_SPLIT = """
+# Both splits: the cycle collector off as the CLI runs (kept in a name: a generator context
+# manager left to be freed closes its generator, whose finally would turn the collector back on
+# at once), and lap(step), the milliseconds since the last lap.
+LAPS = """
+collector_off = without_cycle_collection()
+collector_off.__enter__()
+split, last = {}, [started]
+def lap(step):
+    now = time.perf_counter()
+    split[step], last[0] = (now - last[0]) * 1000, now
+"""
+TYPED_SPLIT = (
+    """
 import json, sys, time
 started = time.perf_counter()
 from pathlib import Path
@@ -40,12 +52,9 @@ from maestro.cli import load_config_file, without_cycle_collection
 from maestro import typed_journal
 from maestro.weighting import weights_from_trades
 import msgspec  # read_typed_journal imports it on its first call
-collector_off = without_cycle_collection()  # kept in a name: see EXACT_SPLIT
-collector_off.__enter__()
-split, last = {}, [started]
-def lap(step):
-    now = time.perf_counter()
-    split[step], last[0] = (now - last[0]) * 1000, now
+"""
+    + LAPS
+    + """
 lap("imports")
 config = load_config_file(Path(sys.argv[2]))
 decoding = []
@@ -77,7 +86,9 @@ del journal, selected, result, summary
 lap("freeing")
 print(json.dumps(split))
 """
-EXACT_SPLIT = """
+)
+EXACT_SPLIT = (
+    """
 import json, sys, time
 started = time.perf_counter()
 from pathlib import Path
@@ -86,14 +97,9 @@ from maestro.journal import ClosedAtOrder, select_agent_trades
 from maestro.journal_file import load_journal_file
 from maestro.load_summary import deduplicated, summarize_load
 from maestro.weighting import weights_from_trades
-# As the CLI runs (the output too, here). Kept in a name: a generator context manager left to
-# be freed closes its generator, whose finally would turn the collector back on at once.
-collector_off = without_cycle_collection()
-collector_off.__enter__()
-split, last = {}, [started]
-def lap(step):
-    now = time.perf_counter()
-    split[step], last[0] = (now - last[0]) * 1000, now
+"""
+    + LAPS
+    + """
 lap("imports")
 decoding = []
 def timed_loads(*args, decode=json.loads, **kwargs):  # load_journal_file's json.loads, timed
@@ -125,6 +131,7 @@ del entries, selected, result, summary
 lap("freeing")
 print(json.dumps(split))
 """
+)
 # The CLI's exact path, as it runs for a journal the typed decoder refuses.
 EXACT = """
 import sys

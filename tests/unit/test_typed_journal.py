@@ -250,6 +250,17 @@ def test_the_typed_amounts_are_parse_amounts_or_none(text: str) -> None:
     assert amounts is None or amounts == [parse_amount(text), Decimal(1)]
 
 
+# A well-formed row, as the typed path takes it.
+ONE_ROW: dict[str, Any] = {
+    "trade_id": "t1",
+    "agent_id": "A",
+    "closed_at": "2026-01-02T10:00:00Z",
+    "realized_pnl": "1",
+    "entry_price": "100",
+    "quantity": "1",
+}
+
+
 @pytest.mark.parametrize(
     "odd",
     [
@@ -264,31 +275,15 @@ def test_the_typed_amounts_are_parse_amounts_or_none(text: str) -> None:
 def test_what_a_typed_decoder_could_read_otherwise_takes_the_exact_path(
     tmp_path: Path, odd: dict[str, Any]
 ) -> None:
-    row = {
-        "trade_id": "t1",
-        "agent_id": "A",
-        "closed_at": "2026-01-02T10:00:00Z",
-        "realized_pnl": "1",
-        "entry_price": "100",
-        "quantity": "1",
-    }
     journal = tmp_path / "journal.json"
-    journal.write_text(json.dumps([{**row, **odd}]))
+    journal.write_text(json.dumps([{**ONE_ROW, **odd}]))
     assert read_typed_journal(journal, ReturnBasis.NOTIONAL) is None
 
 
 def test_closed_at_is_read_by_fromisoformat_not_by_the_decoder(tmp_path: Path) -> None:
     # msgspec's own datetime would round a seventh fraction digit up; journal_file truncates
     journal = tmp_path / "journal.json"
-    row = {
-        "trade_id": "t1",
-        "agent_id": "A",
-        "closed_at": "2026-01-02T10:00:00.9999999Z",
-        "realized_pnl": "1",
-        "entry_price": "100",
-        "quantity": "1",
-    }
-    journal.write_text(json.dumps([row]))
+    journal.write_text(json.dumps([{**ONE_ROW, "closed_at": "2026-01-02T10:00:00.9999999Z"}]))
     typed = read_typed_journal(journal, ReturnBasis.NOTIONAL)
     assert typed is not None
     assert typed.closed_at == [dt.datetime(2026, 1, 2, 10, 0, 0, 999999, tzinfo=dt.UTC)]
@@ -298,19 +293,6 @@ def test_without_msgspec_every_journal_takes_the_exact_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     journal = tmp_path / "journal.json"
-    journal.write_text(
-        json.dumps(
-            [
-                {
-                    "trade_id": "t1",
-                    "agent_id": "A",
-                    "closed_at": "2026-01-02T10:00:00Z",
-                    "realized_pnl": "1",
-                    "entry_price": "100",
-                    "quantity": "1",
-                }
-            ]
-        )
-    )
+    journal.write_text(json.dumps([ONE_ROW]))
     monkeypatch.setitem(__import__("sys").modules, "msgspec", None)  # import msgspec fails
     assert read_typed_journal(journal, ReturnBasis.NOTIONAL) is None
