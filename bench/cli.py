@@ -83,7 +83,7 @@ lap("table")
 json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
 lap("json_output")  # --json instead of the table: every diagnostic of every agent
 del journal, selected, result, summary
-lap("freeing")
+lap("freeing")  # what `python -m maestro` skips (cli.run_process)
 print(json.dumps(split))
 """
 )
@@ -128,16 +128,15 @@ lap("table")
 json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
 lap("json_output")  # --json instead of the table: every diagnostic of every agent
 del entries, selected, result, summary
-lap("freeing")
+lap("freeing")  # what `python -m maestro` skips (cli.run_process)
 print(json.dumps(split))
 """
 )
-# The CLI's exact path, as it runs for a journal the typed decoder refuses.
+# The CLI's exact path, as `python -m maestro` runs it for a journal the typed decoder refuses.
 EXACT = """
-import sys
 from maestro import cli
 cli.read_typed_journal = lambda path, basis: None
-sys.exit(cli.main(sys.argv[1:]))
+cli.run_process()
 """
 
 

@@ -78,6 +78,9 @@ class TypedJournal:
     entry_price: list[str]
     quantity: list[str]
     allocated_capital: list[str | None] | None
+    # The decoded rows (msgspec Structs) the columns were read from, one per trade id: kept
+    # with the columns, so that the caller decides when they are freed (cli.run_process: never)
+    decoded: list[Any]
 
 
 def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
@@ -125,6 +128,7 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
         entry_price=list(map(_PRICE, rows)),
         quantity=list(map(_QUANTITY, rows)),
         allocated_capital=allocated,
+        decoded=rows,
     )
 
 
