@@ -1,5 +1,6 @@
 """What a score is given and what it answers (the Score protocol), and the Sharpe score.
-Adding a score is a module with one function of this shape and a line in weighting.SCORES."""
+Adding a score is a module with one function of this shape and a line in
+weighting.score_function."""
 
 from __future__ import annotations
 
