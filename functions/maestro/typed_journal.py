@@ -74,7 +74,9 @@ class TypedJournal:
     duplicates: int
     decoded: list[Any]  # msgspec Structs: realized_pnl, entry_price, quantity, allocated_capital
     trade_id: list[str]
-    agent_id: list[str]
+    # each agent id's rows, in the file's order (the ids in the order first met): grouped once
+    # for both the selection and the load summary's count
+    rows_of_agent: dict[str, list[int]]
     closed_at: list[dt.datetime | None]
     closed_utc: list[dt.datetime | None]
 
@@ -115,10 +117,21 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
         duplicates=duplicates,
         decoded=rows,
         trade_id=trade_id,
-        agent_id=list(map(_AGENT_ID, rows)),
+        rows_of_agent=_rows_of_agent(rows),
         closed_at=closed_at,
         closed_utc=closed_utc,
     )
+
+
+def _rows_of_agent(rows: list[Any]) -> dict[str, list[int]]:
+    rows_of_agent: dict[str, list[int]] = {}
+    for index, agent_id in enumerate(map(_AGENT_ID, rows)):  # the one loop a row: a lookup
+        group = rows_of_agent.get(agent_id)
+        if group is None:
+            rows_of_agent[agent_id] = [index]
+        else:
+            group.append(index)
+    return rows_of_agent
 
 
 def _moments(
@@ -153,17 +166,14 @@ def select_typed_trades(
     """journal.select_agent_trades(entries, agent_ids, lookback_trades, TIMESTAMPS_ONLY) on the
     same rows: per configured agent its most recent closed trades, newest first (closed_at,
     then trade id, descending)."""
-    groups: dict[str, list[int]] = {agent_id: [] for agent_id in agent_ids}
-    for index, agent_id in enumerate(journal.agent_id):  # the one loop a row: a dict lookup
-        group = groups.get(agent_id)
-        if group is not None:
-            group.append(index)
+    groups = {agent_id: journal.rows_of_agent.get(agent_id, []) for agent_id in agent_ids}
     moments, ids = journal.closed_utc, journal.trade_id
     open_trades = None in moments
     for agent_id, rows in groups.items():
         # open trades never take a place
-        closed = [index for index in rows if moments[index] is not None] if open_trades else rows
-        closed.sort(key=cast(Callable[[int], dt.datetime], moments.__getitem__), reverse=True)
+        closing = [index for index in rows if moments[index] is not None] if open_trades else rows
+        when = cast(Callable[[int], dt.datetime], moments.__getitem__)
+        closed = sorted(closing, key=when, reverse=True)
         ordered = list(map(moments.__getitem__, closed))
         if any(map(eq, ordered, islice(ordered, 1, None))):  # ties: the trade id decides
             closed.sort(key=lambda index: (moments[index], ids[index]), reverse=True)
@@ -298,7 +308,7 @@ def summarize_typed(journal: TypedJournal, agent_ids: Sequence[str]) -> LoadSumm
     return summary_of(
         rows=journal.rows,
         duplicates=journal.duplicates,
-        rows_by_agent=Counter(journal.agent_id),
+        rows_by_agent=Counter({agent: len(rows) for agent, rows in journal.rows_of_agent.items()}),
         closes=closes,  # type: ignore[arg-type]
         unordered=Counter(),
         agent_ids=agent_ids,
