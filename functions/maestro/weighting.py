@@ -22,10 +22,16 @@ from .methods import AllocatorMethod, Fallback, ScoreMethod
 from .methods.allocator import AllocationInputs, allocate_shares
 from .methods.bounds import Bounded, bounded_weights
 from .methods.daily import DailyRecord, DailyStatistics, daily_record, daily_statistics
+from .methods.drawdown import drawdowns
+from .methods.exposure import target_exposure
+from .methods.kelly import kelly_fraction
 from .methods.moments import Moments, moments
+from .methods.normal import normal_quantile
+from .methods.psr import minimum_track_record, probabilistic_sharpe, psr_score
 from .methods.returns import TradeTrack, trade_track
 from .methods.score import Score, ScoreInputs, sharpe_score
 from .methods.sharpe import AgentStatistics, AgentStatus, agent_statistics
+from .methods.sortino import sortino_score
 from .precision import DIAGNOSTIC_CONTEXT, ENGINE_CONTEXT, OUTPUT_CONTEXT
 from .result import AgentDiagnostics, AgentResult, WeightReason, WeightsResult
 
@@ -36,22 +42,11 @@ _ZERO: Final = Decimal(0)
 _V = TypeVar("_V")
 _ONE: Final = Decimal(1)
 _HUNDRED: Final = Decimal(100)
-
-
-# The methods only some options use (the Sortino and PSR scores, the drawdown penalty, the
-# confidence gate, the exposure, the diagnostics) are imported where they are first used: the
-# CLI's table with the defaults never needs them, and its whole process pays for its imports.
-def score_function(method: ScoreMethod) -> Score:
-    """The function of a score method (methods/score.py says what one takes and gives)."""
-    if method is ScoreMethod.SHARPE:
-        return sharpe_score
-    if method is ScoreMethod.SORTINO:
-        from .methods.sortino import sortino_score
-
-        return sortino_score
-    from .methods.psr import psr_score
-
-    return psr_score
+SCORES: Final[Mapping[ScoreMethod, Score]] = {
+    ScoreMethod.SHARPE: sharpe_score,
+    ScoreMethod.SORTINO: sortino_score,
+    ScoreMethod.PSR: psr_score,
+}
 
 
 def risk_free_rate_daily_pct(risk_free_rate_annual: Decimal) -> Decimal:
@@ -91,8 +86,6 @@ class _Scored:
         inside ENGINE_CONTEXT."""
         if _needs_psr(self.config):
             return self.psr
-        from .methods.psr import probabilistic_sharpe  # an option's or a diagnostic's
-
         ok = self.statistics.status is AgentStatus.OK
         return probabilistic_sharpe(self.statistics.sharpe, self.moments) if ok else None
 
@@ -113,16 +106,10 @@ def _score(track: TradeTrack, config: MaestroConfig, rf: Decimal) -> _Scored:
     stats = moments(track)
     statistics = agent_statistics(track.returns_pct, stats, rf)
     ok = statistics.status is AgentStatus.OK
-    psr = None
-    if ok and _needs_psr(config):
-        from .methods.psr import probabilistic_sharpe  # an option's
-
-        psr = probabilistic_sharpe(statistics.sharpe, stats)
-    outcome = score_function(config.score)(ScoreInputs(track, stats, statistics, rf, psr))
+    psr = probabilistic_sharpe(statistics.sharpe, stats) if ok and _needs_psr(config) else None
+    outcome = SCORES[config.score](ScoreInputs(track, stats, statistics, rf, psr))
     score = outcome.value
     if config.drawdown_penalty and outcome.deviation > 0:
-        from .methods.drawdown import drawdowns  # an option's
-
         maximum = drawdowns(track.returns_pct).maximum
         score -= config.drawdown_penalty * maximum / outcome.deviation
     status = outcome.status or statistics.status
@@ -151,10 +138,6 @@ def diagnose(work: AgentWork) -> AgentDiagnostics:
     """What else the engine knows of one agent's track record (result.AgentDiagnostics).
     They describe, they do not allocate: rounded to 12 digits, and worked out only when read
     (the CLI's table never reads them; a weights document always does)."""
-    from .methods.drawdown import drawdowns
-    from .methods.kelly import kelly_fraction
-    from .methods.psr import minimum_track_record
-
     scored, config = work.scored, work.config
     track, stats, statistics = scored.track, scored.moments, scored.statistics
     with localcontext(ENGINE_CONTEXT):
@@ -408,11 +391,7 @@ def run_engine(
     agents, known = config.agent_ids, known or {}
     with localcontext(ENGINE_CONTEXT):
         rf = risk_free_rate_daily_pct(config.risk_free_rate)
-        z = None
-        if config.min_confidence:
-            from .methods.normal import normal_quantile  # an option's
-
-            z = normal_quantile(config.min_confidence)
+        z = normal_quantile(config.min_confidence) if config.min_confidence else None
         reusable = {
             agent: earlier
             for agent in agents
@@ -478,8 +457,6 @@ def _exposure(
     the agents whose daily record is too short to add variance."""
     if config.target_volatility is None:
         return None
-    from .methods.exposure import target_exposure  # an option's
-
     found = target_exposure(weights, records, config.target_volatility, config.max_exposure)
     if found.without_variance:
         warnings.append(

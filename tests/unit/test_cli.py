@@ -427,28 +427,6 @@ print(atexit._ncallbacks(), threading.active_count(), "logging" in sys.modules)
     assert ended.stdout.split() == ["0", "1", "False"]
 
 
-def test_the_default_table_imports_only_the_methods_it_uses() -> None:
-    # The whole process pays for its imports: the scores, allocators and diagnostics only
-    # options use are imported when first used (weighting.score_function, allocator.allocator)
-    code = (
-        "import contextlib, io, sys; from maestro import cli\n"
-        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):"
-        f"\n    cli.main(['weights', '--journal', {str(SAMPLE)!r}])\n"
-        "print(sorted(m for m in sys.modules if m.startswith('maestro.methods.')))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT / "functions",
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert json.loads(loaded.replace("'", '"')) == [
-        f"maestro.methods.{name}"
-        for name in ("allocator", "bounds", "daily", "moments", "returns", "score", "sharpe")
-    ] + ["maestro.methods.softmax"]
-
-
 def test_weights_does_not_import_what_only_evaluate_needs() -> None:
     # tqdm and the evaluation package were a third of the weights command's imports.
     code = (

@@ -1,10 +1,11 @@
 """What an allocator is given and what it answers (the Allocator protocol), the allocators by
 name, and their fallbacks: hrp falls back to inverse_volatility, which falls back to softmax,
 each step recorded. Adding an allocator is a module with one function of this shape and a
-line in allocator(). Must run inside ENGINE_CONTEXT."""
+line in allocators(). Must run inside ENGINE_CONTEXT."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,21 +38,18 @@ class Allocator(Protocol):
     def __call__(self, inputs: AllocationInputs) -> dict[str, Decimal] | Fallback: ...
 
 
-def allocator(method: AllocatorMethod) -> Allocator:
-    """The allocator of a method, its module imported when first asked for: each module
-    imports this one, and the CLI's table with the defaults needs softmax alone (its whole
-    process pays for its imports)."""
-    if method is AllocatorMethod.SOFTMAX:
-        from .softmax import softmax_allocator
-
-        return softmax_allocator
-    if method is AllocatorMethod.INVERSE_VOLATILITY:
-        from .inverse_volatility import inverse_volatility_shares
-
-        return inverse_volatility_shares
+@functools.cache
+def allocators() -> Mapping[AllocatorMethod, Allocator]:
+    """The allocators by name (imported on first use: each module imports this one)."""
     from .hrp import hrp_shares
+    from .inverse_volatility import inverse_volatility_shares
+    from .softmax import softmax_allocator
 
-    return hrp_shares
+    return {
+        AllocatorMethod.SOFTMAX: softmax_allocator,
+        AllocatorMethod.INVERSE_VOLATILITY: inverse_volatility_shares,
+        AllocatorMethod.HRP: hrp_shares,
+    }
 
 
 FALLS_BACK_TO: Final = {
@@ -63,7 +61,7 @@ FALLS_BACK_TO: Final = {
 def allocate_shares(method: AllocatorMethod, inputs: AllocationInputs) -> Shares:
     fallbacks: list[Fallback] = []
     while True:
-        outcome = allocator(method)(inputs)
+        outcome = allocators()[method](inputs)
         if not isinstance(outcome, Fallback):
             return Shares(outcome, method, tuple(fallbacks))
         fallbacks.append(outcome)

@@ -1,6 +1,5 @@
 """What a score is given and what it answers (the Score protocol), and the Sharpe score.
-Adding a score is a module with one function of this shape and a line in
-weighting.score_function."""
+Adding a score is a module with one function of this shape and a line in weighting.SCORES."""
 
 from __future__ import annotations
 
