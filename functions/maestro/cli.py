@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Final, NoReturn
+from typing import Final, NamedTuple, NoReturn
 
 from .config import ConfigError, MaestroConfig, parse_decimal_option
 from .journal import ClosedAtOrder, JournalEntry
@@ -156,17 +156,56 @@ def without_cycle_collection() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return _answer(build_parser().parse_args(argv))
+
+
+def _answer(args: argparse.Namespace) -> int:
     if args.command == "evaluate":
         return _evaluate(args)
-    # The run's objects are freed when _weights returns, before the collector is back on: it
-    # never walks them (a tenth of the whole process on a 200,000-row journal).
+    # The run's objects are freed before the collector is back on: it never walks them (a
+    # tenth of the whole process on a 200,000-row journal).
     with without_cycle_collection():
-        return _weights(args)
+        status, run = _weights(args)
+        del run
+    return status
 
 
-def _weights(args: argparse.Namespace) -> int:
-    """`weights`, with the cyclic collector off (main)."""
+def run_process() -> NoReturn:
+    """`python -m maestro` (__main__.py): main, as a process. `weights` on a journal file ends
+    the process as soon as its whole output is written (os._exit), without freeing the run's
+    rows, columns and trades one by one (60 ms at 200,000 rows: docs/performance.md 7): the
+    operating system takes the memory back at once. Nothing else is skipped: that path starts
+    no thread and registers no atexit handler (tests/unit/test_cli.py), and stdout and stderr
+    are flushed here; when either cannot be (a closed pipe, a full disk), the process ends as
+    Python ends it, which says so as it did before. Never called in process (the tests, the
+    bench's split): they call main."""
+    args = build_parser().parse_args()
+    if args.command != "weights" or args.journal is None:  # Firestore's client has threads
+        sys.exit(_answer(args))
+    gc.disable()  # for good: the run's objects are never freed, nor walked
+    status, run = _weights(args)
+    if _flushed():
+        os._exit(status)
+    del run
+    gc.enable()
+    sys.exit(status)
+
+
+def _flushed() -> bool:
+    """Whether what was written to stdout and stderr has left the process (a stream closed
+    when the process started is None: nothing was written to it)."""
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):  # a closed pipe, a full disk; a stream closed since
+        return False
+    return True
+
+
+def _weights(args: argparse.Namespace) -> tuple[int, object]:
+    """`weights`, with the cyclic collector off (main): the exit status, and the run's objects
+    (the caller says when they are freed)."""
     try:
         config = load_config_file(args.config)
         if args.firestore_uid is not None:
@@ -175,14 +214,15 @@ def _weights(args: argparse.Namespace) -> int:
             order = ClosedAtOrder.FIRESTORE
             result = compute_weights(entries, config, order)
             summary = summarize_load(entries, 0, config.agent_ids, order, "documents")
+            built: object = entries
         else:
-            result, summary = weigh_journal_file(args.journal, config)
+            result, summary, built = weigh_journal_file(args.journal, config)
     except ConfigError as error:
         print(f"maestro: invalid config: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT, None
     except (JournalFileError, FirestoreReadError) as error:
         print(f"maestro: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT, None
     if args.json:
         payload = result.to_json_dict()
         payload["load"] = summary.to_json_dict(result)
@@ -195,10 +235,21 @@ def _weights(args: argparse.Namespace) -> int:
     warnings = summary.warnings(result)
     for warning in warnings:  # loud, --quiet or not
         print(f"maestro: warning: {warning}", file=sys.stderr)
-    return EXIT_DOUBTFUL if warnings and args.strict else 0
+    status = EXIT_DOUBTFUL if warnings and args.strict else 0
+    return status, (result, summary, built)
 
 
-def weigh_journal_file(path: Path, config: MaestroConfig) -> tuple[WeightsResult, LoadSummary]:
+class JournalRun(NamedTuple):
+    """weigh_journal_file's answer, and what was read and built on the way to it (the rows,
+    the columns, the selected trades), handed back rather than freed on return: the caller
+    says when (main: before the collector is back on; run_process: never)."""
+
+    result: WeightsResult
+    summary: LoadSummary
+    built: object
+
+
+def weigh_journal_file(path: Path, config: MaestroConfig) -> JournalRun:
     """The weights of a journal file and what was read from it. A well-formed JSON journal
     takes the typed path (typed_journal: the same answer, a column at a time); any other
     file, or one the typed decoder refuses, the exact path. JournalFileError when the file
@@ -206,19 +257,19 @@ def weigh_journal_file(path: Path, config: MaestroConfig) -> tuple[WeightsResult
     typed = read_typed_journal(path, config.return_basis)
     if typed is not None:
         selected = select_typed_trades(typed, config.agent_ids, config.lookback_trades)
-        return weights_from_trades(selected, config), summarize_typed(typed, config.agent_ids)
+        result = weights_from_trades(selected, config)
+        return JournalRun(result, summarize_typed(typed, config.agent_ids), (typed, selected))
     return weigh_journal_file_exactly(path, config)
 
 
-def weigh_journal_file_exactly(
-    path: Path, config: MaestroConfig
-) -> tuple[WeightsResult, LoadSummary]:
+def weigh_journal_file_exactly(path: Path, config: MaestroConfig) -> JournalRun:
     """weigh_journal_file's exact path: a journal entry per row, validated one by one."""
     # A file's trades, the later row of a repeated id kept, in time order (ClosedAtOrder).
     entries, duplicates = deduplicated(load_journal_file(path, config.return_basis))
     order = ClosedAtOrder.TIMESTAMPS_ONLY
     result = compute_weights(entries, config, order)
-    return result, summarize_load(entries, duplicates, config.agent_ids, order, "rows")
+    summary = summarize_load(entries, duplicates, config.agent_ids, order, "rows")
+    return JournalRun(result, summary, entries)
 
 
 class FirestoreReadError(Exception):

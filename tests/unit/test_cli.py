@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -344,6 +345,86 @@ def test_the_collector_is_back_on_after_weights(capsys: pytest.CaptureFixture[st
         assert gc.isenabled()
         run(args, capsys)
         assert gc.isenabled()
+
+
+def _process(
+    args: list[str], stdout: int | None = subprocess.PIPE, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m maestro ARGS` (cli.run_process), its streams block-buffered as a user's are
+    (this environment may set PYTHONUNBUFFERED)."""
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | env
+    return subprocess.run(
+        [sys.executable, "-m", "maestro", *args],
+        cwd=ROOT / "functions",
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["weights", "--journal", str(SAMPLE)],
+        ["weights", "--journal", str(SAMPLE), "--json", "--strict"],
+        ["weights", "--journal", str(SAMPLE), "--config", "missing.json"],
+    ],
+)
+def test_the_process_writes_what_main_answers(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # run_process ends the process without freeing the run (os._exit): only once both streams
+    # are flushed, so that nothing written is lost on the way out.
+    ended = _process(args)
+    assert (ended.returncode, ended.stdout, ended.stderr) == run(args, capsys)
+
+
+def test_the_process_ends_as_before_when_its_output_cannot_be_written() -> None:
+    # A full disk: the flush fails, so the process ends as Python ends it, which says so.
+    with open("/dev/full", "w") as full:
+        ended = _process(["weights", "--journal", str(SAMPLE)], stdout=full.fileno())
+    assert ended.returncode == 120
+    assert "OSError: [Errno 28] No space left on device" in ended.stderr
+    # stdout closed when the process starts: nothing to write, nothing to report
+    closed = subprocess.run(
+        [sys.executable, "-m", "maestro", "weights", "--journal", str(SAMPLE), "--strict"],
+        cwd=ROOT / "functions",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == 3  # the sample's warning, --strict
+    assert "warning: 1 agent id(s) in the file not configured" in closed.stderr
+
+
+def test_weights_on_a_journal_file_leaves_nothing_for_the_interpreter_to_end(
+    tmp_path: Path,
+) -> None:
+    # run_process skips the interpreter's own ending after `weights` on a journal file
+    # (os._exit): that is only right while the command starts no thread, registers no atexit
+    # handler and sets no logging up, on both paths.
+    code = """
+import atexit, contextlib, io, sys, threading
+from maestro import cli
+for journal in (sys.argv[1], sys.argv[2]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        cli.main(["weights", "--journal", journal, "--json"])
+print(atexit._ncallbacks(), threading.active_count(), "logging" in sys.modules)
+"""
+    csv = tmp_path / "journal.csv"  # the exact path
+    csv.write_text(CSV_JOURNAL)
+    ended = subprocess.run(
+        [sys.executable, "-c", code, str(SAMPLE), str(csv)],
+        cwd=ROOT / "functions",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ended.stdout.split() == ["0", "1", "False"]
 
 
 def test_weights_does_not_import_what_only_evaluate_needs() -> None:

@@ -11,7 +11,7 @@ import io
 import json
 import random
 import tempfile
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,12 @@ from hypothesis import strategies as st
 
 from maestro import cli, typed_journal
 from maestro.config import MaestroConfig
-from maestro.journal import parse_amount
+from maestro.journal import ClosedAtOrder, parse_amount, select_agent_trades
+from maestro.journal_file import load_journal_file
+from maestro.load_summary import deduplicated
 from maestro.methods import ReturnBasis
-from maestro.typed_journal import read_typed_journal
+from maestro.precision import ENGINE_CONTEXT
+from maestro.typed_journal import read_typed_journal, select_typed_trades
 
 MISSING = object()  # a field left out of the row
 AGENTS = ["A", "B", "C", "a ", "Z"]
@@ -53,6 +56,7 @@ ODD_TEXTS = [
     "0." + "0" * 61 + "1",
     "1." + "0" * 60,
     "1." + "0" * 70,  # one, in 72 characters: refused for its length
+    "1." + "0" * 48 + "15",  # 51 digits: abs() rounds it to the engine's 50
     "0" * 70 + "5",
     "1,234.5",
     "$12",
@@ -61,7 +65,25 @@ ODD_TEXTS = [
     "abc",
     "\u0661\u0662",  # Arabic-Indic digits: Decimal reads them
     "1e999999999",
+    # only digits, '.' and '-' (typed_journal's plain texts, or one character too long)
+    "1000000000000000",  # 1e15, 16 characters: the band's top, which parse_amount takes
+    "1000000000000001",  # 16 characters, out of the band
+    "-100000000000000",  # 16 characters, in it
+    "999999999999999",  # the largest plain text
+    ".000000000000001",  # 1e-15, 16 characters: in the band
+    ".0000000000000001",  # 1e-16: out of it
+    ".00000000000000",  # a zero of 15 characters
+    "0.000000000000000",  # a zero whose exponent is out of the band (parse_amount takes it)
+    "-0",
+    "-",
+    ".",
+    "1.2.3",
+    "--5",
+    "5-",
 ]
+# Texts of digits, '.' and '-' alone, of any length: typed_journal takes a column of them at
+# 15 characters or fewer without checking finiteness or the band (_PLAIN_TEXT_LENGTH)
+PLAIN_ODD_TEXTS = [text for text in ODD_TEXTS if text and not text.strip("0123456789.-")]
 # Values that are not text: the typed decoder refuses the file, the exact path reads it.
 ODD_VALUES = [
     12,
@@ -147,7 +169,7 @@ def journal_texts(draw: st.DrawFn) -> str:
     Drawn from one seeded Random: Hypothesis's own draws favour the simplest values (every
     id "t0", every perturbation at once), which leaves the typed path's checks untested."""
     chance = draw(st.randoms(use_true_random=True))
-    kind = chance.choice(["clean", "one text", "one text", "texts", "any"])
+    kind = chance.choice(["clean", "one text", "one text", "plain", "signs", "texts", "any"])
     odd = chance.choice([0.02, 0.1, 0.3]) if kind in ("texts", "any") else 0.0
     allocated = chance.choice([0.0, 0.0, 1.0, 0.3])  # in no row, in every row, in some
     size = chance.randint(1, 60)
@@ -158,6 +180,26 @@ def journal_texts(draw: st.DrawFn) -> str:
         chosen.update(
             {field: chance.choice(ODD_TEXTS), "agent_id": "A", "closed_at": "2026-01-03T00:00:00Z"}
         )
+    if kind == "plain":  # amounts of digits, '.' and '-' only, unsigned quantities, and one odd
+        for fields in journal:
+            for field in ("realized_pnl", "entry_price", "quantity"):
+                if "e" in fields[field]:
+                    fields[field] = "10"
+            fields["quantity"] = fields["quantity"].lstrip("-")
+        field = chance.choice(["realized_pnl", "entry_price", "quantity"])
+        chosen = chance.choice(journal)
+        chosen.update(
+            {
+                field: chance.choice(PLAIN_ODD_TEXTS),
+                "agent_id": "A",
+                "closed_at": "2026-01-03T00:00:00Z",
+            }
+        )
+    if kind == "signs":  # two minus signs make a positive product, not a positive capital
+        for fields in journal:
+            fields["quantity"] = fields["quantity"].lstrip("-")
+        chosen = chance.choice(journal)
+        chosen.update({"entry_price": "-100", "quantity": "-" + chosen["quantity"]})
     texts = [json.dumps(fields) for fields in journal]
     if chance.random() < 0.1:
         at = chance.randrange(len(texts))
@@ -209,7 +251,68 @@ def test_the_typed_path_answers_what_the_exact_path_answers(
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(cli, "read_typed_journal", lambda path, basis: None)
             exact = run(args)
+        if typed:  # and the trades the engine was given, to the digit and the exponent
+            trades = _selected_both_ways(journal, MaestroConfig.from_mapping(config))
     assert either == exact
+    if typed:
+        assert trades[0] == trades[1]
+
+
+@pytest.mark.parametrize("field", ["realized_pnl", "entry_price", "quantity"])
+@pytest.mark.parametrize("text", PLAIN_ODD_TEXTS)
+def test_each_plain_text_alone_answers_as_the_exact_path(text: str, field: str) -> None:
+    # The generated journals draw each of these now and then; here every one, in each field
+    # of the newest trade of an agent whose other amounts are plain and unsigned: the column
+    # typed_journal takes without checking finiteness, the band or a quantity's sign.
+    rows = [
+        {
+            **ONE_ROW,
+            "trade_id": f"t{i}",
+            "agent_id": "AB"[i % 2],
+            "realized_pnl": f"{i - 2}.5",
+            "entry_price": "3",  # 3 x a 51-digit quantity rounds once, not as abs() then x 3
+        }
+        for i in range(6)
+    ]
+    rows[4].update({field: text, "closed_at": "2026-01-03T00:00:00Z"})
+    config = {"agent_ids": ["A", "B"], "lookback_trades": 4, "min_floor_weight": "0.05"}
+    with tempfile.TemporaryDirectory() as scratch:
+        journal, config_file = Path(scratch) / "journal.json", Path(scratch) / "config.json"
+        journal.write_text(json.dumps(rows), encoding="utf-8")
+        config_file.write_text(json.dumps(config))
+        args = ["weights", "--journal", str(journal), "--config", str(config_file), "--json"]
+        either = run(args)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cli, "read_typed_journal", lambda path, basis: None)
+            exact = run(args)
+        trades = _selected_both_ways(journal, MaestroConfig.from_mapping(config))
+    assert either == exact
+    assert trades[0] == trades[1]
+
+
+def _selected_both_ways(path: Path, config: MaestroConfig) -> tuple[object, object]:
+    """Each configured agent's selected trades, by the typed path and by the exact path, their
+    amounts as digits and exponents (Decimal's == would take 1.0 for 1.00)."""
+    typed = read_typed_journal(path, config.return_basis)
+    assert typed is not None
+    entries, _ = deduplicated(load_journal_file(path, config.return_basis))
+    both = (
+        select_typed_trades(typed, config.agent_ids, config.lookback_trades),
+        select_agent_trades(
+            entries, config.agent_ids, config.lookback_trades, ClosedAtOrder.TIMESTAMPS_ONLY
+        ),
+    )
+    return tuple(
+        {
+            agent: [tuple(map(_exactly, trade)) for trade in trades]
+            for agent, trades in selected.items()
+        }
+        for selected in both
+    )  # type: ignore[return-value]
+
+
+def _exactly(value: object) -> object:
+    return value.as_tuple() if type(value) is Decimal else value
 
 
 def test_a_well_formed_journal_takes_the_typed_path(tmp_path: Path) -> None:
@@ -246,8 +349,37 @@ def _must_not_fall_back(*_args: object) -> None:
 @pytest.mark.parametrize("text", ODD_TEXTS + CLEAN_PNL + CLEAN_QUANTITIES + CLEAN_PRICES)
 def test_the_typed_amounts_are_parse_amounts_or_none(text: str) -> None:
     # typed_journal._amounts repeats parse_amount's checks column-wise: it may only give up.
-    amounts = typed_journal._amounts((text, "1"))
-    assert amounts is None or amounts == [parse_amount(text), Decimal(1)]
+    # The same digits and exponent, not only the same value: the output shows them.
+    for texts in ((text, "1"), (text, "1." + "1" * 60)):  # a plain column, and one that is not
+        expected = [parse_amount(each) for each in texts]
+        amounts = typed_journal._amounts(texts)
+        assert amounts is None or list(map(_digits, amounts)) == list(map(_digits, expected))
+        with localcontext(ENGINE_CONTEXT):  # where the engine takes a quantity's abs()
+            magnitudes = typed_journal._amounts(texts, magnitudes=True)
+            if magnitudes is not None:
+                assert None not in expected
+                exact = [abs(amount) for amount in expected if amount is not None]
+                assert list(map(_digits, magnitudes)) == list(map(_digits, exact))
+
+
+def _digits(amount: Decimal | None) -> object:
+    return None if amount is None else amount.as_tuple()
+
+
+@given(st.text(alphabet="0123456789.-", max_size=15))
+def test_a_plain_text_decimal_reads_is_within_parse_amounts_band(text: str) -> None:
+    # typed_journal takes a column of such texts without checking the band or finiteness
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return
+    parsed = parse_amount(text)
+    assert parsed is not None
+    assert parsed.as_tuple() == amount.as_tuple()
+
+
+def test_one_more_character_than_a_plain_text_can_leave_the_band() -> None:
+    assert parse_amount("1" + "0" * (typed_journal._PLAIN_TEXT_LENGTH - 1) + "1") is None
 
 
 # A well-formed row, as the typed path takes it.
