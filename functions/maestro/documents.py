@@ -10,6 +10,7 @@ next run rebuilds it, never misreads it. A window of another format is not used.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -28,14 +29,15 @@ from .result import WeightsResult
 from .timestamps import NANOS_PER_SECOND, from_ns, to_ns
 from .window import AgentWindow, Ledger, LedgerEntry, WindowTrade
 
-# Bump when what a document stores changes. Weights: 3 = the ledger as trade id -> commit time,
-# its trades in one string (`ledger_trades`); 2 = each ledger entry a map {commit_time, trade};
+# Bump when what a document stores changes. Weights: 4 = each agent's diagnostics one JSON
+# string (`agents.<id>.diagnostics`); 3 = the ledger as trade id -> commit time, its trades in
+# one string (`ledger_trades`); 2 = each ledger entry a map {commit_time, trade};
 # 1 (unmarked) = closes_applied and window_log. Windows: 2 = every agent in one document, each
 # trade with its closed_at, realized_pnl and capital bases (1: a document per agent, each
 # trade's return only).
 # Windows and ledger entries hold amounts as journal.py parsed them: a change to that parsing
 # (not to a scoring method) must bump WINDOW_FORMAT and WEIGHTS_FORMAT, so that both rebuild.
-WEIGHTS_FORMAT: Final = 3
+WEIGHTS_FORMAT: Final = 4
 WINDOW_FORMAT: Final = 2
 _REJECTED: Final = "!"  # an amount that is a rejection: "!" + Rejection value
 
@@ -238,12 +240,14 @@ def weights_version(
     previous: StoredWeights | Unreadable | None,
 ) -> StoredWeights:
     """A new weights version, typed, with the document to store (`fields`): the CLI's --json
-    payload plus provenance and the ledger (_encode_ledger)."""
+    payload, each agent's diagnostics in one string (_encode_agents), plus provenance and the
+    ledger (_encode_ledger)."""
     commit_times, trades = _encode_ledger(ledger, previous)
     payload = result.to_json_dict()
     cause = provenance.cause
     fields = {
         **payload,
+        "agents": _encode_agents(payload["agents"]),
         "config_source": provenance.config_source,
         "cause": cause.encode(),
         "computed_at": from_ns(provenance.computed_at_ns),
@@ -267,6 +271,34 @@ def weights_version(
         engine_version=ENGINE_VERSION,
         stale=False,
     )
+
+
+DIAGNOSTICS: Final = "diagnostics"
+
+
+def _encode_agents(agents: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each agent's entry as stored: the engine's JSON form, its `diagnostics` one compact JSON
+    string (the same map: decimals as strings, keys in the engine's order) in its place. They
+    describe and never allocate, no client reads them from the document, and the emulator's
+    cost of a write and of every listener's copy follows the values a document holds (about 13
+    an agent as a map, written by every close: docs/performance.md, section 2). The callable's
+    answer gives them back as a map (to_json_ready)."""
+    return {
+        agent: {**detail, DIAGNOSTICS: _compact_json(detail[DIAGNOSTICS])}
+        for agent, detail in agents.items()
+    }
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _decode_agents(agents: object) -> None:
+    """Every agent's stored diagnostics must be a JSON object string (raises DocumentError):
+    the callable hands them back as a map, and a damaged one is rebuilt, never passed on."""
+    for agent, detail in _typed(agents, Mapping, "agents").items():
+        where = f"agents.{agent}.{DIAGNOSTICS}"
+        _json_object(_typed(detail, Mapping, f"agents.{agent}").get(DIAGNOSTICS), where)
 
 
 # --- the audit trail: users/{uid}/maestro/weights/history/{versionId} --------------------------
@@ -329,6 +361,7 @@ def decode_weights(fields: Mapping[str, Any] | None) -> StoredWeights | Unreadab
     try:
         cause = fields["cause"]
         event_id = cause.get("event_id")
+        _decode_agents(fields["agents"])
         stored = StoredWeights(
             fields=fields,
             journal_as_of_ns=_ns(fields["journal_as_of"], "journal_as_of"),
@@ -354,8 +387,23 @@ def stale_fields(reason: str, since: object) -> dict[str, Any]:
 
 def to_json_ready(fields: Mapping[str, Any]) -> dict[str, Any]:
     """A weights document as the callable returns it: timestamps as ISO-8601 strings, without
-    the ledger's replay data (`ledger_trades`: Maestro's own)."""
-    return {key: _json_value(value) for key, value in fields.items() if key != "ledger_trades"}
+    the ledger's replay data (`ledger_trades`: Maestro's own), each agent's diagnostics a map
+    again (the CLI's --json shape, as before format 4 stored them as one string)."""
+    ready = {key: _json_value(value) for key, value in fields.items() if key != "ledger_trades"}
+    agents = ready.get("agents")
+    if isinstance(agents, dict):
+        ready["agents"] = {agent: _agent_json_ready(detail) for agent, detail in agents.items()}
+    return ready
+
+
+def _agent_json_ready(detail: Any) -> Any:
+    # Only documents that decoded (decode_weights checked the string) reach the callable; a
+    # damaged one elsewhere (a trigger's log) keeps what is stored rather than failing.
+    text = detail.get(DIAGNOSTICS) if isinstance(detail, dict) else None
+    if isinstance(text, str):
+        with contextlib.suppress(DocumentError):
+            detail[DIAGNOSTICS] = _json_object(text, DIAGNOSTICS)
+    return detail
 
 
 def _encode_ledger(

@@ -4,6 +4,7 @@ server use them."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import uuid
 from decimal import Decimal
@@ -241,8 +242,13 @@ def test_engine_v2_options_apply_to_closes_through_the_windows(suite: Suite) -> 
     assert document["config"] == effective.to_json_dict()
     assert document["weights"] == suite.offline_weights(user.uid, effective)
     whale = document["agents"]["WhaleFlowAgent"]
-    assert whale["score_method"] == "psr" and whale["diagnostics"]["n"] == 4
-    assert set(whale["diagnostics"]["analysis_lookbacks"]) == {"2"}
+    diagnostics = json.loads(whale["diagnostics"])  # stored as one string (weights format 4)
+    assert whale["score_method"] == "psr" and diagnostics["n"] == 4
+    assert set(diagnostics["analysis_lookbacks"]) == {"2"}
+    # The callable answers them as a map, as the CLI's --json gives them.
+    status, body = suite.call({}, token=user.id_token)
+    assert status == 200, body
+    assert body["result"]["agents"]["WhaleFlowAgent"]["diagnostics"] == diagnostics
 
 
 def test_cache_and_force(suite: Suite) -> None:
@@ -251,6 +257,12 @@ def test_cache_and_force(suite: Suite) -> None:
     _, first = suite.call({"force": True}, token=user.id_token)
     _, cached = suite.call({}, token=user.id_token)
     assert cached["result"] == first["result"]  # same computed_at: served from the document
+    # Stored as one string per agent, answered as the map the engine gave.
+    stored = suite.weights_doc(user.uid)
+    assert stored is not None
+    for agent, detail in cached["result"]["agents"].items():
+        assert isinstance(detail["diagnostics"], dict) and "psr" in detail["diagnostics"]
+        assert json.loads(stored["agents"][agent]["diagnostics"]) == detail["diagnostics"]
     _, forced = suite.call({"force": True}, token=user.id_token)
     assert forced["result"]["computed_at"] > first["result"]["computed_at"]
 

@@ -4,6 +4,7 @@ damaged window or weights document and the bound on the ledger rebuild them from
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -82,7 +83,9 @@ def test_closes_through_the_windows_give_the_weights_of_a_full_recompute(suite: 
     assert document["journal_as_of"].isoformat() == rebuilt_at  # no journal read since
     assert document["agents"]["WhaleFlowAgent"]["rejection_reasons"] == {"quantity_invalid": 1}
     full = forced_recompute(suite, user)
-    assert full["weights"] == document["weights"] and full["agents"] == document["agents"]
+    assert full["weights"] == document["weights"]
+    # The callable answers each agent's diagnostics as a map; the closes stored them as a string.
+    assert full["agents"] == documents.to_json_ready(document)["agents"]
     assert full["ledger"] == {} and full["journal_as_of"] > rebuilt_at
 
 
@@ -125,7 +128,8 @@ def test_a_close_applied_twice_leaves_the_document_untouched(suite: Suite) -> No
 
 
 @pytest.mark.parametrize(
-    "damage", ["stale", "window", "ledger", "old shape", "format 2", "lookback", "bound"]
+    "damage",
+    ["stale", "window", "ledger", "old shape", "format 2", "format 3", "lookback", "bound"],
 )
 def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, damage: str) -> None:
     user, settled = seeded_user(suite, quiet=True)
@@ -155,6 +159,18 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
                 "ledger_trades": firestore.DELETE_FIELD,
             }
         )
+    elif damage == "format 3":  # each agent's diagnostics a map, before they went in a string
+        weights = suite.db.document(f"users/{user.uid}/maestro/weights")
+        agents = weights.get().get("agents")
+        weights.update(
+            {
+                "format": 3,
+                **{
+                    f"agents.{agent}.diagnostics": json.loads(detail["diagnostics"])
+                    for agent, detail in agents.items()
+                },
+            }
+        )
     elif damage == "lookback":  # a config changed by hand, behind the callable's back
         # Unseen by the config trigger, which would otherwise race this run to the rebuild
         # (and sometimes win it: the close then found windows of the new lookback).
@@ -175,6 +191,7 @@ def test_what_the_windows_cannot_be_trusted_with_rebuilds_them(suite: Suite, dam
     assert document is not None and document["ledger"] == {}
     assert set(document) >= {"format", "ledger", "ledger_trades"}
     assert document["format"] == documents.WEIGHTS_FORMAT and "closes_applied" not in document
+    assert all(isinstance(a["diagnostics"], str) for a in document["agents"].values())
     assert document["journal_as_of"] >= after.update_time > settled["journal_as_of"]
     assert document["stale"] is False
     config = MaestroConfig(lookback_trades=2) if damage == "lookback" else None

@@ -29,6 +29,7 @@ from maestro.documents import (
     weights_version,
     window_shard_count,
 )
+from maestro.firestore_io import document_patch
 from maestro.journal import TIMESTAMP_RANK, JournalEntry, Rejection, closed_trade
 from maestro.timestamps import from_ns, to_ns
 from maestro.weighting import compute_weights
@@ -47,17 +48,19 @@ def trade(trade_id: str, minute: int, pnl: str = "1", **extra: Any) -> WindowTra
     return WindowTrade(closed_one, AS_OF + minute)
 
 
+PROVENANCE = Provenance(
+    Cause(CauseKind.TRADE, "t.1", "event-1", AS_OF + 5, "close"),
+    "saved",
+    computed_at_ns=AS_OF + 7,
+    journal_as_of_ns=AS_OF,
+    latest_closed_at=T0,
+)
+
+
 def version(ledger: dict[str, LedgerEntry], previous: Any = None) -> StoredWeights:
     config = MaestroConfig(agent_ids=("A",))
     result = compute_weights([closed("A", 1, "2"), closed("A", 2, "-1")], config)
-    provenance = Provenance(
-        Cause(CauseKind.TRADE, "t.1", "event-1", AS_OF + 5, "close"),
-        "saved",
-        computed_at_ns=AS_OF + 7,
-        journal_as_of_ns=AS_OF,
-        latest_closed_at=T0,
-    )
-    return weights_version(result, provenance, ledger, previous)
+    return weights_version(result, PROVENANCE, ledger, previous)
 
 
 def test_a_weights_version_decodes_to_itself() -> None:
@@ -151,6 +154,13 @@ def test_the_ledgers_trades_are_the_same_string_appended_to_or_written_anew() ->
         ),
         ({"stale": "no"}, "stale"),
         ({"cause": None}, "damaged"),
+        ({"format": 3}, "format 3"),  # each agent's diagnostics a map
+        ({"agents": None}, "agents: NoneType"),
+        ({"agents": {"A": "x"}}, "agents.A: str"),
+        ({"agents": {"A": {"diagnostics": {"n": 2}}}}, "agents.A.diagnostics: not a string"),
+        ({"agents": {"A": {"diagnostics": '{"n":'}}}, "agents.A.diagnostics: Expecting"),
+        ({"agents": {"A": {"diagnostics": "[]"}}}, "agents.A.diagnostics: not an object"),
+        ({"agents": {"A": {}}}, "agents.A.diagnostics: not a string"),
     ],
 )
 def test_an_old_or_damaged_weights_document_is_unreadable(
@@ -188,7 +198,68 @@ def test_a_format_2_document_is_rebuilt_never_misread() -> None:
     }
     read = decode_weights(old)
     assert read == Unreadable(f"format 2, expected {WEIGHTS_FORMAT}", old)
-    assert WEIGHTS_FORMAT == 3
+
+
+def test_a_format_3_document_is_rebuilt_never_misread() -> None:
+    """The shape before each agent's diagnostics went into one string: a map per agent. It is
+    another format, so the next run rebuilds it whole; and were its format field changed to 4,
+    it would be damaged (never passed on with a map where a string is stored)."""
+    fields = version({}).fields
+    engine = to_json_ready(fields)["agents"]
+    old = {
+        **fields,
+        "agents": {
+            agent: {**detail, "diagnostics": engine[agent]["diagnostics"]}
+            for agent, detail in fields["agents"].items()
+        },
+        "format": 3,
+    }
+    assert decode_weights(old) == Unreadable(f"format 3, expected {WEIGHTS_FORMAT}", old)
+    relabelled = decode_weights({**old, "format": WEIGHTS_FORMAT})
+    assert isinstance(relabelled, Unreadable)
+    assert "agents.A.diagnostics: not a string" in relabelled.reason
+    assert WEIGHTS_FORMAT == 4
+
+
+def test_each_agents_diagnostics_are_stored_as_one_string_of_the_engines_map() -> None:
+    """One stored value per agent where the map held 14 (analysis lookbacks add one each); the
+    text is compact JSON of the engine's map, decimals as strings, keys in the engine's order,
+    and every other field of the agent's entry is the engine's, in its place."""
+    config = MaestroConfig(agent_ids=("A", "B"), analysis_lookbacks=(2,), kelly_scale=Decimal(1))
+    journal = [
+        closed("A", 1, "2"),
+        closed("A", 2, "-1"),
+        closed("A", 3, "1.5"),
+        closed("B", 4, "1"),
+    ]
+    result = compute_weights(journal, config)
+    engine = result.to_json_dict()["agents"]
+    stored = weights_version(result, PROVENANCE, {}, None).fields["agents"]
+    assert list(stored) == list(engine) == ["A", "B"]
+    for agent, detail in engine.items():
+        text = stored[agent]["diagnostics"]
+        assert isinstance(text, str) and " " not in text
+        assert list(stored[agent]) == list(detail)
+        assert {**stored[agent], "diagnostics": detail["diagnostics"]} == detail
+        decoded = json.loads(text)
+        assert decoded == detail["diagnostics"]
+        assert list(decoded) == list(detail["diagnostics"])
+    a = json.loads(stored["A"]["diagnostics"])
+    assert a["n"] == 3 and isinstance(a["n_eff"], str) and Decimal(a["psr"]) > 0
+    assert list(a["analysis_lookbacks"]) == ["2"] and isinstance(a["analysis_lookbacks"]["2"], str)
+    assert json.loads(stored["B"]["diagnostics"])["skewness"] is None  # undefined: null
+
+
+def test_a_close_writes_an_agents_diagnostics_as_one_path() -> None:
+    """The close path sends the difference from the stored version as field paths: an agent
+    whose diagnostics changed costs one path for all of them, the others none."""
+    config = MaestroConfig(agent_ids=("A", "B"))
+    before = [closed("A", 1, "2"), closed("A", 2, "-1"), closed("B", 3, "1"), closed("B", 4, "2")]
+    stored = weights_version(compute_weights(before, config), PROVENANCE, {}, None)
+    after = compute_weights([*before, closed("A", 5, "3")], config)
+    patch = document_patch(stored.fields, weights_version(after, PROVENANCE, {}, stored).fields)
+    assert "agents.A.diagnostics" in patch
+    assert not any(path.startswith(("agents.A.diagnostics.", "agents.B")) for path in patch)
 
 
 def test_is_my_trade_in() -> None:
@@ -211,6 +282,24 @@ def test_the_callables_answer_keeps_the_ledgers_contract_not_its_replay_data() -
     assert ready["ledger"] == {"t1": from_ns(AS_OF + 9).isoformat()}
     assert ready["journal_as_of"] == from_ns(AS_OF).isoformat()
     assert "ledger_trades" in stored and "ledger_trades" not in ready
+
+
+def test_the_callables_answer_gives_the_diagnostics_back_as_the_engines_map() -> None:
+    """The callable answers what it answered before format 4: each agent's entry as the CLI's
+    --json gives it, diagnostics a map, in the engine's order; the stored fields untouched."""
+    config = MaestroConfig(agent_ids=("A",), analysis_lookbacks=(2,))
+    result = compute_weights([closed("A", 1, "2"), closed("A", 2, "-1")], config)
+    stored = weights_version(result, PROVENANCE, {}, None).fields
+    ready = to_json_ready(stored)
+    assert ready["agents"] == result.to_json_dict()["agents"]
+    assert list(ready["agents"]["A"]["diagnostics"]) == list(
+        result.to_json_dict()["agents"]["A"]["diagnostics"]
+    )
+    assert isinstance(stored["agents"]["A"]["diagnostics"], str)
+    # A damaged entry (only ever in a trigger's log: the callable answers documents that
+    # decoded) is passed on as stored rather than failing.
+    damaged = {**stored, "agents": {"A": {**stored["agents"]["A"], "diagnostics": "{"}}}
+    assert to_json_ready(damaged)["agents"]["A"]["diagnostics"] == "{"
 
 
 def test_windows_round_trip_exactly_and_a_damaged_one_is_left_out() -> None:
