@@ -176,31 +176,45 @@ def run_process() -> NoReturn:
     rows, columns and trades one by one (60 ms at 200,000 rows: docs/performance.md 7): the
     operating system takes the memory back at once. Nothing else is skipped: that path starts
     no thread and registers no atexit handler (tests/unit/test_cli.py), and stdout and stderr
-    are flushed here; when either cannot be (a closed pipe, a full disk), the process ends as
-    Python ends it, which says so as it did before. Never called in process (the tests, the
+    are flushed here; when either cannot be (a closed pipe, a full disk), the process says so
+    and exits 120, as Python does (_flushed_status). Never called in process (the tests, the
     bench's split): they call main."""
     args = build_parser().parse_args()
     if args.command != "weights" or args.journal is None:  # Firestore's client has threads
         sys.exit(_answer(args))
     gc.disable()  # for good: the run's objects are never freed, nor walked
-    status, run = _weights(args)
-    if _flushed():
-        os._exit(status)
-    del run
-    gc.enable()
-    sys.exit(status)
+    status, _run = _weights(args)
+    os._exit(_flushed_status(status))
 
 
-def _flushed() -> bool:
-    """Whether what was written to stdout and stderr has left the process (a stream closed
-    when the process started is None: nothing was written to it)."""
+# What the interpreter does when its own last flush of stdout fails: it says so on stderr and
+# exits 120. Done here rather than left to it: a flush that failed may have dropped what it
+# could not write (4-8 KiB pending), and the interpreter's flush would then succeed and say
+# nothing, exit 0 on a truncated output.
+_FLUSH_FAILED: Final = 120
+
+
+def _flushed_status(status: int) -> int:
+    """The exit status once stdout and stderr are flushed: `status`, or 120 and Python's own
+    message when either cannot be (a full disk, a closed pipe). A stream closed when the
+    process started is None: nothing was written to it."""
     try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):  # a closed pipe, a full disk; a stream closed since
-        return False
-    return True
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError) as error:  # ValueError: closed since
+        with contextlib.suppress(OSError, ValueError):
+            if sys.stderr is not None:
+                sys.stderr.write(
+                    f"Exception ignored in: {sys.stdout!r}\n{type(error).__name__}: {error}\n"
+                )
+                sys.stderr.flush()
+        return _FLUSH_FAILED
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        return _FLUSH_FAILED
+    return status
 
 
 def _weights(args: argparse.Namespace) -> tuple[int, object]:

@@ -381,12 +381,36 @@ def test_the_process_writes_what_main_answers(
     assert (ended.returncode, ended.stdout, ended.stderr) == run(args, capsys)
 
 
-def test_the_process_ends_as_before_when_its_output_cannot_be_written() -> None:
-    # A full disk: the flush fails, so the process ends as Python ends it, which says so.
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["weights", "--journal", str(SAMPLE)],  # under the stream's 4 KiB buffer
+        # 6 KB: a failed flush drops what it could not write, and a flush at exit would then
+        # succeed and say nothing (exit 0 on a lost output)
+        ["weights", "--journal", str(SAMPLE), "--json"],
+    ],
+)
+def test_the_process_says_so_when_its_output_cannot_be_written(args: list[str]) -> None:
+    # A full disk: the process ends as Python ends it when its last flush fails.
     with open("/dev/full", "w") as full:
-        ended = _process(["weights", "--journal", str(SAMPLE)], stdout=full.fileno())
+        ended = _process(args, stdout=full.fileno())
     assert ended.returncode == 120
-    assert "OSError: [Errno 28] No space left on device" in ended.stderr
+    assert ended.stderr.endswith(
+        "Exception ignored in: <_io.TextIOWrapper name='<stdout>' mode='w' encoding='utf-8'>\n"
+        "OSError: [Errno 28] No space left on device\n"
+    )
+    # A reader that has gone: the same, a broken pipe.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        ended = _process(args, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert ended.returncode == 120
+    assert ended.stderr.endswith("BrokenPipeError: [Errno 32] Broken pipe\n")
+
+
+def test_the_process_ends_as_before_when_stdout_is_closed() -> None:
     # stdout closed when the process starts: nothing to write, nothing to report
     closed = subprocess.run(
         [sys.executable, "-m", "maestro", "weights", "--journal", str(SAMPLE), "--strict"],
