@@ -44,6 +44,14 @@ def lap(step):
     now = time.perf_counter()
     split[step], last[0] = (now - last[0]) * 1000, now
 """
+# Both splits, once the result and the load summary are built: the table, then what --json
+# prints instead (every diagnostic of every agent), each timed.
+OUTPUTS = """
+result.render_table(summary.footnotes())
+lap("table")
+json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
+lap("json_output")  # --json instead of the table: every diagnostic of every agent
+"""
 TYPED_SPLIT = (
     """
 import json, sys, time
@@ -79,10 +87,9 @@ result = weights_from_trades(selected, config)
 lap("engine")
 summary = typed_journal.summarize_typed(journal, config.agent_ids)
 lap("load_summary")
-result.render_table(summary.footnotes())
-lap("table")
-json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
-lap("json_output")  # --json instead of the table: every diagnostic of every agent
+"""
+    + OUTPUTS
+    + """
 del journal, selected, result, summary
 lap("freeing")  # what `python -m maestro` skips (cli.run_process)
 print(json.dumps(split))
@@ -124,10 +131,9 @@ result = weights_from_trades(selected, config)
 lap("engine")
 summary = summarize_load(entries, duplicates, config.agent_ids, order)
 lap("load_summary")
-result.render_table(summary.footnotes())
-lap("table")
-json.dumps({**result.to_json_dict(), "load": summary.to_json_dict(result)}, indent=2)
-lap("json_output")  # --json instead of the table: every diagnostic of every agent
+"""
+    + OUTPUTS
+    + """
 del entries, selected, result, summary
 lap("freeing")  # what `python -m maestro` skips (cli.run_process)
 print(json.dumps(split))
