@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
+from itertools import repeat
 from operator import itemgetter
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, overload
 
 from .precision import ENGINE_CONTEXT
 
@@ -190,6 +192,58 @@ class ClosedTrade(NamedTuple):
         """return (percent) = realized_pnl / (entry_price x |quantity|) x 100, or why there is
         none (closed_at, then realized_pnl, then the capital, in that order)."""
         return self.notional_return
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ClosedTradeColumns(Sequence[ClosedTrade]):
+    """An agent's selected trades built a column at a time (the CLI's typed path,
+    typed_journal), kept as those columns: read as a sequence, it gives the ClosedTrades the
+    exact path builds, field for field. Every one closed at a UTC timestamp with a valid
+    notional return (Decimals all): the engine reads the return and close columns as they are
+    (returns.trade_track) instead of a field of 1,000 tuples an agent, which are built only
+    when something asks for one."""
+
+    trade_id: Sequence[str]
+    closed_at: Sequence[dt.datetime]
+    realized_pnl: Sequence[Decimal]
+    notional_capital: Sequence[Decimal]
+    allocated_capital: Sequence[Decimal | Rejection]
+    notional_return: tuple[Decimal, ...]
+
+    def __len__(self) -> int:
+        return len(self.notional_return)
+
+    @overload
+    def __getitem__(self, index: int) -> ClosedTrade: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[ClosedTrade, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> ClosedTrade | tuple[ClosedTrade, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        return ClosedTrade(
+            self.trade_id[index],
+            TIMESTAMP_RANK,
+            self.closed_at[index],
+            self.realized_pnl[index],
+            self.notional_capital[index],
+            self.allocated_capital[index],
+            self.notional_return[index],
+        )
+
+    def __iter__(self) -> Iterator[ClosedTrade]:
+        columns = zip(
+            self.trade_id,
+            repeat(TIMESTAMP_RANK, len(self)),
+            self.closed_at,
+            self.realized_pnl,
+            self.notional_capital,
+            self.allocated_capital,
+            self.notional_return,
+            strict=True,
+        )
+        return map(_new_trade, repeat(ClosedTrade), columns)
 
 
 def return_pct_on(

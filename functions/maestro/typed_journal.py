@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 from itertools import islice, repeat
@@ -43,8 +43,8 @@ from .journal import (
     AMOUNT_MAX_ADJUSTED,
     AMOUNT_MIN_ADJUSTED,
     MAX_AMOUNT_TEXT_LENGTH,
-    TIMESTAMP_RANK,
     ClosedTrade,
+    ClosedTradeColumns,
     JournalEntry,
     Rejection,
     closed_trade,
@@ -57,7 +57,6 @@ _UTC: Final = dt.UTC
 _HUNDRED: Final = Decimal(100)
 _ALLOCATED_MISSING: Final = Rejection.ALLOCATED_CAPITAL_MISSING
 _from_iso: Final = dt.datetime.fromisoformat
-_new_trade: Final = tuple.__new__  # as journal's: skips NamedTuple's constructor
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +161,7 @@ def _moments(
 
 def select_typed_trades(
     journal: TypedJournal, agent_ids: Sequence[str], lookback_trades: int
-) -> dict[str, tuple[ClosedTrade, ...]]:
+) -> dict[str, Sequence[ClosedTrade]]:
     """journal.select_agent_trades(entries, agent_ids, lookback_trades, TIMESTAMPS_ONLY) on the
     same rows: per configured agent its most recent closed trades, newest first (closed_at,
     then trade id, descending)."""
@@ -187,10 +186,11 @@ def select_typed_trades(
         }
 
 
-def _trades(journal: TypedJournal, rows: list[int]) -> tuple[ClosedTrade, ...] | None:
-    """The rows' ClosedTrades, as journal.closed_trade builds them, a column at a time; None
-    when an amount is not a plain decimal within the band, or a capital is not positive (the
-    caller then asks journal.closed_trade, trade by trade, which says why)."""
+def _trades(journal: TypedJournal, rows: list[int]) -> ClosedTradeColumns | tuple[()] | None:
+    """The rows' ClosedTrades, as journal.closed_trade builds them, a column at a time (and
+    kept as columns: ClosedTradeColumns); None when an amount is not a plain decimal within
+    the band, or a capital is not positive (the caller then asks journal.closed_trade, trade
+    by trade, which says why)."""
     if not rows:
         return ()
     pick = _picker(rows)
@@ -200,7 +200,7 @@ def _trades(journal: TypedJournal, rows: list[int]) -> tuple[ClosedTrade, ...] |
     quantity_magnitude = _amounts(tuple(map(_QUANTITY, decoded)), magnitudes=True)
     if pnl is None or price is None or quantity_magnitude is None:
         return None
-    allocated: Iterable[Decimal | Rejection] = repeat(_ALLOCATED_MISSING)
+    allocated: Sequence[Decimal | Rejection] = (_ALLOCATED_MISSING,) * len(rows)
     texts = tuple(map(_ALLOCATED, decoded))  # None: not in the row
     if texts.count(None) < len(texts):
         given = [text for text in texts if text is not None] if None in texts else texts
@@ -215,17 +215,14 @@ def _trades(journal: TypedJournal, rows: list[int]) -> tuple[ClosedTrade, ...] |
     notional = list(map(mul, price, quantity_magnitude))
     if min(notional) <= 0:
         return None
-    returns = map(truediv, map(mul, pnl, repeat(_HUNDRED)), notional)
-    parts = zip(
-        pick(journal.trade_id),
-        repeat(TIMESTAMP_RANK),
-        pick(journal.closed_utc),
-        pnl,
-        notional,
-        allocated,
-        returns,
+    return ClosedTradeColumns(
+        trade_id=pick(journal.trade_id),
+        closed_at=cast(tuple[dt.datetime, ...], pick(journal.closed_utc)),  # no open trade
+        realized_pnl=pnl,
+        notional_capital=notional,
+        allocated_capital=allocated,
+        notional_return=tuple(map(truediv, map(mul, pnl, repeat(_HUNDRED)), notional)),
     )
-    return tuple(map(_new_trade, repeat(ClosedTrade), parts))
 
 
 def _picker(rows: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:

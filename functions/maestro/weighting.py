@@ -405,7 +405,7 @@ def run_engine(
                 scored[agent], newest[agent] = reusable[agent].scored, reusable[agent].newest_day
             else:
                 scored[agent] = _score(_track(trades[agent], config), config, rf)
-                newest[agent] = max(scored[agent].track.days, default=None)
+                newest[agent] = scored[agent].track.newest_day
         as_of = max((day for day in newest.values() if day is not None), default=None)
         work = {
             agent: reusable[agent]

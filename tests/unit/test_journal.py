@@ -8,8 +8,16 @@ from typing import NamedTuple
 
 import pytest
 
-from maestro.journal import ClosedAtOrder, JournalEntry, Rejection, closed_trade, parse_amount
+from maestro.journal import (
+    ClosedAtOrder,
+    ClosedTradeColumns,
+    JournalEntry,
+    Rejection,
+    closed_trade,
+    parse_amount,
+)
 from maestro.journal import select_agent_trades as select_trades
+from maestro.methods import ReturnBasis, ReturnTransform
 from maestro.methods.returns import trade_track
 
 from .helpers import T0, closed
@@ -235,6 +243,30 @@ def test_a_closed_trade_keeps_its_close_time_pnl_and_both_capital_bases() -> Non
     assert (trade.realized_pnl, trade.notional_capital) == (Decimal("12.5"), Decimal(400))
     assert trade.allocated_capital == Decimal(1000)
     assert closed_trade(JournalEntry("open", {"agent_id": "A", "closed_at": None})) is None
+
+
+def test_trades_kept_as_columns_read_as_the_trades_and_track_the_same() -> None:
+    entries = [
+        closed("A", 3, "12.5", price="80", quantity="-5", allocated_capital="1000"),
+        closed("A", 2, "-4", price="20", quantity="2"),
+        closed("A", 1, "7", price="70", quantity="1", allocated_capital="350"),
+        closed("A", 0, "-100", price="80", quantity="1"),  # -125 %: no logarithm
+    ]
+    trades = tuple(filter(None, map(closed_trade, entries)))
+    ids, _, closes, pnl, notional, allocated, returns = zip(*trades, strict=True)
+    columns = ClosedTradeColumns(ids, closes, pnl, notional, allocated, returns)
+    assert len(columns) == 4
+    assert tuple(columns) == trades and list(iter(columns)) == list(trades)
+    assert [columns[i] for i in (0, 1, 2, 3, -1)] == [*trades, trades[-1]]
+    assert columns[1:] == trades[1:] and columns[::-1] == trades[::-1]
+    with pytest.raises(IndexError):
+        columns[4]
+    # the engine reads the columns where it would read each trade's fields: the same record
+    for transform in ReturnTransform:
+        for basis in ReturnBasis:
+            assert trade_track(columns, transform, basis, 2) == trade_track(
+                trades, transform, basis, 2
+            )
 
 
 @pytest.mark.parametrize(

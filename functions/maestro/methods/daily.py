@@ -9,7 +9,6 @@ time-based: both are reported. Must run inside ENGINE_CONTEXT."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -43,16 +42,13 @@ class DailyStatistics:
     sharpe_annualised: Decimal | None  # None below 2 days or with no volatility
 
 
-def as_of_date(tracks: Iterable[TradeTrack]) -> dt.date | None:
-    return max((day for track in tracks for day in track.days), default=None)
-
-
 def daily_record(track: TradeTrack, as_of: dt.date | None) -> DailyRecord:
-    if not track.days or as_of is None:
+    days = track.days
+    if not days or as_of is None:
         return DailyRecord(None, ())
-    start = min(track.days)
+    start = min(days)
     totals = [_ZERO] * ((as_of - start).days + 1)
-    for value, day in zip(track.returns_pct, track.days, strict=True):
+    for value, day in zip(track.returns_pct, days, strict=True):
         totals[(day - start).days] += value
     return DailyRecord(start, tuple(totals))
 

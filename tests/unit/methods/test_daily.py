@@ -27,7 +27,12 @@ DAY = dt.date(2026, 3, 2)
 
 def test_a_daily_record_sums_each_day_and_fills_zeros_to_the_as_of_date() -> None:
     # closes on day 0 (+1, +2), day 2 (-4); as of day 4: 3, 0, -4, 0, 0
-    track = TradeTrack((D(-4), D(2), D(1)), days=(DAY + dt.timedelta(2), DAY, DAY))
+    midnight = dt.datetime.combine(DAY, dt.time(), dt.UTC)
+    closes = (midnight + dt.timedelta(days=2, hours=23, minutes=59), midnight, midnight)
+    track = TradeTrack((D(-4), D(2), D(1)), closes=closes)
+    assert track.days == (DAY + dt.timedelta(2), DAY, DAY)
+    assert track.newest_day == DAY + dt.timedelta(2)
+    assert TradeTrack(()).newest_day is None
     with localcontext(ENGINE_CONTEXT):
         record = daily_record(track, DAY + dt.timedelta(4))
         statistics = daily_statistics(record, D("0.0365"))
