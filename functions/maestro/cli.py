@@ -181,6 +181,7 @@ def run_process() -> NoReturn:
     bench's split): they call main."""
     args = build_parser().parse_args()
     if args.command != "weights" or args.journal is None:  # Firestore's client has threads
+        gc.enable()  # off while __main__ imported this module
         sys.exit(_answer(args))
     gc.disable()  # for good: the run's objects are never freed, nor walked
     status, _run = _weights(args)
