@@ -34,8 +34,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
-from itertools import islice, repeat
-from operator import attrgetter, eq, is_, itemgetter, mul, truediv
+from itertools import repeat
+from operator import attrgetter, is_, itemgetter, mul, truediv
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -104,9 +104,8 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
     if len(set(trade_id)) != count:  # the later row of an id kept, where the first one was
         kept = dict(zip(trade_id, rows, strict=True))
         duplicates, rows, trade_id = count - len(kept), list(kept.values()), list(kept)
-    texts = list(map(_CLOSED_AT, rows))
     try:
-        closed_at, closed_utc = _moments(texts)
+        closed_at, closed_utc = _moments(rows)
     except (ValueError, OverflowError):  # a text fromisoformat refuses, or one beyond UTC's
         return None  # years: the exact path rejects it, and says so
     if basis is ReturnBasis.ALLOCATED and all(map(_IS_NONE, map(_ALLOCATED, rows))):
@@ -133,18 +132,16 @@ def _rows_of_agent(rows: list[Any]) -> dict[str, list[int]]:
     return rows_of_agent
 
 
-def _moments(
-    texts: list[str | None],
-) -> tuple[list[dt.datetime | None], list[dt.datetime | None]]:
-    """journal_file's closed_at for each text, and its UTC instant; ValueError when
+def _moments(rows: list[Any]) -> tuple[list[dt.datetime | None], list[dt.datetime | None]]:
+    """journal_file's closed_at for each row, and its UTC instant; ValueError when
     fromisoformat refuses one."""
     stored: list[dt.datetime | None]
-    if None in texts:  # open trades
-        stored = [None if text is None else _from_iso(text) for text in texts]
-        closed = [moment for moment in stored if moment is not None]
-    else:
-        closed = list(map(_from_iso, cast(list[str], texts)))
+    try:  # every trade closed, the common case: one pass, no column of texts kept
+        closed = list(map(_from_iso, map(_CLOSED_AT, rows)))
         stored = cast(list[dt.datetime | None], closed)
+    except TypeError:  # fromisoformat(None): open trades (msgspec let through str or None)
+        stored = [None if text is None else _from_iso(text) for text in map(_CLOSED_AT, rows)]
+        closed = [moment for moment in stored if moment is not None]
     # fromisoformat gives UTC itself for every zero offset ("Z", "+00:00", "-00:00")
     if set(map(_TZINFO, closed)) <= {_UTC}:  # the common case
         return stored, stored
@@ -173,8 +170,7 @@ def select_typed_trades(
         closing = [index for index in rows if moments[index] is not None] if open_trades else rows
         when = cast(Callable[[int], dt.datetime], moments.__getitem__)
         closed = sorted(closing, key=when, reverse=True)
-        ordered = list(map(moments.__getitem__, closed))
-        if any(map(eq, ordered, islice(ordered, 1, None))):  # ties: the trade id decides
+        if len(set(map(when, closed))) < len(closed):  # ties: the trade id decides
             closed.sort(key=lambda index: (moments[index], ids[index]), reverse=True)
         groups[agent_id] = closed[:lookback_trades]
     with localcontext(ENGINE_CONTEXT):

@@ -421,6 +421,20 @@ def test_closed_at_is_read_by_fromisoformat_not_by_the_decoder(tmp_path: Path) -
     assert typed.closed_at == [dt.datetime(2026, 1, 2, 10, 0, 0, 999999, tzinfo=dt.UTC)]
 
 
+def test_open_trades_stay_open_and_a_refused_close_anywhere_sends_the_file_away(
+    tmp_path: Path,
+) -> None:
+    journal = tmp_path / "journal.json"
+    open_row = {**ONE_ROW, "trade_id": "open", "closed_at": None}
+    journal.write_text(json.dumps([ONE_ROW, open_row]))
+    typed = read_typed_journal(journal, ReturnBasis.NOTIONAL)
+    assert typed is not None and typed.closed_at[1] is None and typed.closed_at[0] is not None
+    refused = {**ONE_ROW, "trade_id": "z", "closed_at": "2026-01-02T10:30:00z"}
+    for rows in ([open_row, refused], [refused, open_row], [ONE_ROW, refused]):
+        journal.write_text(json.dumps(rows))
+        assert read_typed_journal(journal, ReturnBasis.NOTIONAL) is None
+
+
 def test_without_msgspec_every_journal_takes_the_exact_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
