@@ -47,6 +47,7 @@ from .journal import (
     ClosedTradeColumns,
     JournalEntry,
     Rejection,
+    TradeAmounts,
     closed_trade,
 )
 from .load_summary import LoadSummary, summary_of
@@ -191,12 +192,29 @@ def _trades(journal: TypedJournal, rows: list[int]) -> ClosedTradeColumns | tupl
         return ()
     pick = _picker(rows)
     decoded = pick(journal.decoded)
+    amounts = _amount_columns(decoded)
+    if amounts is None:
+        return None
+    pnl, notional, _ = amounts
+    return ClosedTradeColumns(
+        trade_id=pick(journal.trade_id),
+        closed_at=cast(tuple[dt.datetime, ...], pick(journal.closed_utc)),  # no open trade
+        notional_return=tuple(map(truediv, map(mul, pnl, repeat(_HUNDRED)), notional)),
+        # the same texts read again, the same amounts; kept once read
+        amounts=functools.cache(functools.partial(_amount_columns_again, decoded)),
+    )
+
+
+def _amount_columns(decoded: tuple[Any, ...]) -> TradeAmounts | None:
+    """The rows' amounts as journal.closed_trade parses them, a column each; None when one is
+    not a plain decimal within the band, or a capital is not positive. Must run inside
+    ENGINE_CONTEXT."""
     pnl = _amounts(tuple(map(_PNL, decoded)))
     price = _amounts(tuple(map(_PRICE, decoded)))
     quantity_magnitude = _amounts(tuple(map(_QUANTITY, decoded)), magnitudes=True)
     if pnl is None or price is None or quantity_magnitude is None:
         return None
-    allocated: Sequence[Decimal | Rejection] = (_ALLOCATED_MISSING,) * len(rows)
+    allocated: Sequence[Decimal | Rejection] = (_ALLOCATED_MISSING,) * len(decoded)
     texts = tuple(map(_ALLOCATED, decoded))  # None: not in the row
     if texts.count(None) < len(texts):
         given = [text for text in texts if text is not None] if None in texts else texts
@@ -211,14 +229,15 @@ def _trades(journal: TypedJournal, rows: list[int]) -> ClosedTradeColumns | tupl
     notional = list(map(mul, price, quantity_magnitude))
     if min(notional) <= 0:
         return None
-    return ClosedTradeColumns(
-        trade_id=pick(journal.trade_id),
-        closed_at=cast(tuple[dt.datetime, ...], pick(journal.closed_utc)),  # no open trade
-        realized_pnl=pnl,
-        notional_capital=notional,
-        allocated_capital=allocated,
-        notional_return=tuple(map(truediv, map(mul, pnl, repeat(_HUNDRED)), notional)),
-    )
+    return TradeAmounts(pnl, notional, allocated)
+
+
+def _amount_columns_again(decoded: tuple[Any, ...]) -> TradeAmounts:
+    """_amount_columns once more, for rows it took the first time."""
+    with localcontext(ENGINE_CONTEXT):
+        amounts = _amount_columns(decoded)
+    assert amounts is not None
+    return amounts
 
 
 def _picker(rows: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:

@@ -13,6 +13,7 @@ from maestro.journal import (
     ClosedTradeColumns,
     JournalEntry,
     Rejection,
+    TradeAmounts,
     closed_trade,
     parse_amount,
 )
@@ -254,7 +255,9 @@ def test_trades_kept_as_columns_read_as_the_trades_and_track_the_same() -> None:
     ]
     trades = tuple(filter(None, map(closed_trade, entries)))
     ids, _, closes, pnl, notional, allocated, returns = zip(*trades, strict=True)
-    columns = ClosedTradeColumns(ids, closes, pnl, notional, allocated, returns)
+    columns = ClosedTradeColumns(
+        ids, closes, returns, lambda: TradeAmounts(pnl, notional, allocated)
+    )
     assert len(columns) == 4
     assert tuple(columns) == trades and list(iter(columns)) == list(trades)
     assert [columns[i] for i in (0, 1, 2, 3, -1)] == [*trades, trades[-1]]
@@ -267,6 +270,20 @@ def test_trades_kept_as_columns_read_as_the_trades_and_track_the_same() -> None:
             assert trade_track(columns, transform, basis, 2) == trade_track(
                 trades, transform, basis, 2
             )
+
+
+def test_on_the_notional_basis_the_engine_never_reads_the_amounts_of_trades_kept_as_columns() -> (
+    None
+):
+    trades = tuple(filter(None, map(closed_trade, [closed("A", 2, "5"), closed("A", 1, "-3")])))
+    ids, _, closes, _, _, _, returns = zip(*trades, strict=True)
+
+    def never() -> TradeAmounts:
+        raise AssertionError("the amounts were worked out")
+
+    columns = ClosedTradeColumns(ids, closes, returns, never)
+    for transform in ReturnTransform:
+        assert trade_track(columns, transform) == trade_track(trades, transform)
 
 
 @pytest.mark.parametrize(
