@@ -70,9 +70,10 @@ def daily_record(track: TradeTrack, as_of: dt.date | None) -> DailyRecord:
     if not track.days or as_of is None:
         return DailyRecord(None, ())
     start = min(track.days)
+    first = start.toordinal()  # a day's place by ordinals: no timedelta a trade
     totals = [_ZERO] * ((as_of - start).days + 1)
     for value, day in zip(track.returns_pct, track.days, strict=True):
-        totals[(day - start).days] += value
+        totals[day.toordinal() - first] += value
     return DailyRecord(start, tuple(totals))
 
 
