@@ -65,12 +65,14 @@ class Moments:
         weighted = list(map(mul, weights, squares))
         return sum(map(mul, weighted, deviations), _ZERO), sum(map(mul, weighted, squares), _ZERO)
 
-    @property
+    # Kept once worked out, as m3 and m4 are: the PSR, MinTRL and the diagnostics each read
+    # them (in ENGINE_CONTEXT, as m3 and m4).
+    @cached_property
     def skewness(self) -> Decimal | None:
         """g3 = m3 / m2^1.5 (population; None when m2 is 0)."""
         return self.m3 / (self.m2 * self.m2.sqrt()) if self.m2 > 0 else None
 
-    @property
+    @cached_property
     def kurtosis(self) -> Decimal | None:
         """g4 = m4 / m2^2, non-excess (3 for a normal distribution; None when m2 is 0)."""
         return self.m4 / (self.m2 * self.m2) if self.m2 > 0 else None
