@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bench.stats import save, summarize  # noqa: E402
 from maestro.config import MaestroConfig  # noqa: E402
 from maestro.journal import JournalEntry  # noqa: E402
-from maestro.methods.returns import log_return_pct  # noqa: E402
+from maestro.methods.returns import log_return_of_text  # noqa: E402
 from maestro.weighting import compute_weights  # noqa: E402
 from tests.unit.golden.weighting import compute_weights as first_version  # noqa: E402
 
@@ -147,7 +147,7 @@ def seed_and_options() -> dict[str, object]:
         # instance has them for a window's trades; then none kept, as in a fresh process
         "every_option": lambda: compute_weights(entries, every),
         "every_option_no_kept_logarithm": lambda: (
-            log_return_pct.cache_clear(),
+            log_return_of_text.cache_clear(),
             compute_weights(entries, every),
         ),
         "every_option_but_log": lambda: compute_weights(entries, simple),

@@ -22,7 +22,7 @@ from .methods import AllocatorMethod, Fallback, ScoreMethod
 from .methods.allocator import AllocationInputs, allocate_shares
 from .methods.bounds import Bounded, bounded_weights
 from .methods.daily import DailyRecord, DailyStatistics, daily_record, daily_statistics
-from .methods.drawdown import drawdowns
+from .methods.drawdown import Drawdowns, drawdowns
 from .methods.exposure import target_exposure
 from .methods.kelly import kelly_fraction
 from .methods.moments import Moments, moments
@@ -80,6 +80,7 @@ class _Scored:
     fallbacks: tuple[Fallback, ...]
     rf_daily_pct: Decimal
     config: MaestroConfig
+    falls: Drawdowns | None  # when the drawdown penalty needed them (the diagnostics do)
 
     def probabilistic_sharpe(self) -> Decimal | None:
         """The PSR against 0 (psr.py), worked out here when nothing before needed it. Must run
@@ -108,12 +109,13 @@ def _score(track: TradeTrack, config: MaestroConfig, rf: Decimal) -> _Scored:
     ok = statistics.status is AgentStatus.OK
     psr = probabilistic_sharpe(statistics.sharpe, stats) if ok and _needs_psr(config) else None
     outcome = SCORES[config.score](ScoreInputs(track, stats, statistics, rf, psr))
-    score = outcome.value
+    score, falls = outcome.value, None
     if config.drawdown_penalty and outcome.deviation > 0:
-        maximum = drawdowns(track.returns_pct).maximum
-        score -= config.drawdown_penalty * maximum / outcome.deviation
+        falls = drawdowns(track.returns_pct)
+        score -= config.drawdown_penalty * falls.maximum / outcome.deviation
     status = outcome.status or statistics.status
-    return _Scored(track, stats, statistics, status, score, psr, outcome.fallbacks, rf, config)
+    fallbacks = outcome.fallbacks
+    return _Scored(track, stats, statistics, status, score, psr, fallbacks, rf, config, falls)
 
 
 def analyse(scored: _Scored, config: MaestroConfig) -> AgentAnalysis:
@@ -146,7 +148,7 @@ def diagnose(work: AgentWork) -> AgentDiagnostics:
         min_trl = None
         if z is not None and ok:
             min_trl = minimum_track_record(statistics.sharpe, stats, z)
-        falls = drawdowns(track.returns_pct)
+        falls = drawdowns(track.returns_pct) if scored.falls is None else scored.falls
         daily = work.daily
         return AgentDiagnostics(
             n=stats.n,

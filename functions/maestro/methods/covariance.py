@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from operator import mul
 from typing import Final, NamedTuple
 
-from .daily import DailyRecord
+from .daily import Centred, DailyRecord
 
 _ZERO: Final = Decimal(0)
 
@@ -40,25 +41,31 @@ class PairStatistics(NamedTuple):
 
 
 def pair_statistics(first: DailyRecord, second: DailyRecord) -> PairStatistics | None:
-    """In one pass, the very numbers covariance() gives for (x, y), (x, x) and (y, y) over the
-    pair's common days. None below 2 common days."""
-    x, y = first.overlap(second)
-    count = len(x)
+    """The very numbers covariance() gives for (x, y), (x, x) and (y, y) over the pair's
+    common days, from each record's deviations over them (DailyRecord.centred, kept per
+    record: each agent's are worked out once, not once a pair). None below 2 common days."""
+    count = min(len(first.returns_pct), len(second.returns_pct))
     if count < 2:
         return None
-    mean_x, mean_y = sum(x, _ZERO) / count, sum(y, _ZERO) / count
-    shared = first_squares = second_squares = _ZERO
-    for value_x, value_y in zip(x, y, strict=True):
-        deviation_x, deviation_y = value_x - mean_x, value_y - mean_y
-        shared += deviation_x * deviation_y
-        first_squares += deviation_x * deviation_x
-        second_squares += deviation_y * deviation_y
+    x, y = first.centred(count), second.centred(count)
     divisor = count - 1
-    return PairStatistics(shared / divisor, first_squares / divisor, second_squares / divisor)
+    shared = _shared(first, x, second, y)
+    return PairStatistics(shared / divisor, x.squares / divisor, y.squares / divisor)
+
+
+def _shared(first: DailyRecord, x: Centred, second: DailyRecord, y: Centred) -> Decimal:
+    """sum((x - mean x) (y - mean y)) from 0, in order; an agent with itself: its squares."""
+    if first is second:
+        return x.squares
+    return sum(map(mul, x.deviations, y.deviations), _ZERO)
 
 
 def pair_covariance(first: DailyRecord, second: DailyRecord) -> Decimal | None:
-    return covariance(*first.overlap(second))
+    """covariance() over the pair's common days (pair_statistics' first number)."""
+    count = min(len(first.returns_pct), len(second.returns_pct))
+    if count < 2:
+        return None
+    return _shared(first, first.centred(count), second, second.centred(count)) / (count - 1)
 
 
 def pair_correlation(first: DailyRecord, second: DailyRecord) -> Decimal | None:

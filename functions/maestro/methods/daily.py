@@ -9,9 +9,11 @@ time-based: both are reported. Must run inside ENGINE_CONTEXT."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from itertools import repeat
+from operator import mul, sub
+from typing import Final, NamedTuple
 
 from .returns import TradeTrack
 
@@ -20,19 +22,36 @@ _ZERO: Final = Decimal(0)
 _HUNDRED: Final = Decimal(100)
 
 
+class Centred(NamedTuple):
+    """A record's newest days, each less their mean (covariance.py's deviations), and the sum
+    of their squares: sum(d x d) from 0, in order."""
+
+    deviations: tuple[Decimal, ...]
+    squares: Decimal
+
+
 @dataclass(frozen=True, slots=True)
 class DailyRecord:
     """One return per calendar day from `start` to the as-of date (none: no valid trade)."""
 
     start: dt.date | None
     returns_pct: tuple[Decimal, ...]
+    # centred(count), kept by count: HRP's pairs and the exposure's ask each agent for the
+    # same days again and again (all of its record, or a shorter agent's days).
+    _centred: dict[int, Centred] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
-    def overlap(self, other: DailyRecord) -> tuple[tuple[Decimal, ...], tuple[Decimal, ...]]:
-        """Both records over the days on which both are defined (they end on the same day)."""
-        count = min(len(self.returns_pct), len(other.returns_pct))
-        return self.returns_pct[len(self.returns_pct) - count :], other.returns_pct[
-            len(other.returns_pct) - count :
-        ]
+    def centred(self, count: int) -> Centred:
+        """The newest `count` days centred on their mean (sum / count), in the current context
+        (ENGINE_CONTEXT: kept, it is not worked out again)."""
+        known = self._centred.get(count)
+        if known is None:
+            days = self.returns_pct[len(self.returns_pct) - count :]
+            deviations = tuple(map(sub, days, repeat(sum(days, _ZERO) / count)))
+            known = Centred(deviations, sum(map(mul, deviations, deviations), _ZERO))
+            self._centred[count] = known
+        return known
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +66,10 @@ def daily_record(track: TradeTrack, as_of: dt.date | None) -> DailyRecord:
     if not days or as_of is None:
         return DailyRecord(None, ())
     start = min(days)
+    first = start.toordinal()  # a day's place by ordinals: no timedelta a trade
     totals = [_ZERO] * ((as_of - start).days + 1)
     for value, day in zip(track.returns_pct, days, strict=True):
-        totals[(day - start).days] += value
+        totals[day.toordinal() - first] += value
     return DailyRecord(start, tuple(totals))
 
 

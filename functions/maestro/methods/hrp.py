@@ -54,14 +54,18 @@ def hrp_shares(inputs: AllocationInputs) -> dict[str, Decimal] | Fallback:
 def quasi_diagonal_order(correlations: Matrix) -> list[int]:
     """Steps 1-4: the leaves of the single-linkage tree on d~, left to right."""
     n = len(correlations)
-    d = [[((1 - correlations[i][j]) / 2).sqrt() for j in range(n)] for i in range(n)]
+    d = [[_ZERO] * n for _ in range(n)]
+    for i in range(n):  # symmetric, as the correlations are: each root once
+        for j in range(i, n):
+            d[i][j] = d[j][i] = ((1 - correlations[i][j]) / 2).sqrt()
     columns = [[d[k][i] for k in range(n)] for i in range(n)]
     between = [[_ZERO] * n for _ in range(n)]
     for i in range(n):  # symmetric: (a - b)^2 = (b - a)^2 to the digit
         for j in range(i + 1, n):
             total = _ZERO
             for x, y in zip(columns[i], columns[j], strict=True):
-                total += (x - y) * (x - y)
+                difference = x - y
+                total += difference * difference
             between[i][j] = between[j][i] = total.sqrt()
     # cluster number -> (members in leaf order, earliest agent); the distance between two
     # clusters (single linkage: the least between their members), kept as clusters merge.

@@ -7,7 +7,12 @@ from decimal import Decimal, localcontext
 
 from maestro.journal import ClosedTrade, JournalEntry, Rejection, closed_trade
 from maestro.methods import ReturnBasis, ReturnTransform
-from maestro.methods.returns import half_life_weights, log_return_pct, trade_track
+from maestro.methods.returns import (
+    half_life_weights,
+    log_return_of_text,
+    log_return_pct,
+    trade_track,
+)
 from maestro.precision import ENGINE_CONTEXT
 
 from ..helpers import closed
@@ -87,3 +92,17 @@ def test_the_newest_trades_alone_are_the_track_record_of_those_trades() -> None:
                 assert sliced.returns_pct == alone.returns_pct
                 assert sliced.weights == alone.weights and sliced.days == alone.days
     assert whole.positions == (0, 2, 4, 5, 7)  # -200 and -150: whole capital lost; oops
+
+
+def test_kept_log_returns_depend_on_the_value_alone() -> None:
+    """They are kept by the return's text (log_return_of_text): returns equal in value but
+    written with other exponents must have the very same logarithm, digits and exponent, as
+    Decimal.ln gives them."""
+    for texts in (["0", "0.00", "0E-30", "-0.0"], ["10", "10.0", "1E+1", "10.000000"],
+                  ["-3.25", "-3.250", "-325E-2"]):  # fmt: skip
+        logs = {repr(log_return_of_text(text)) for text in texts}
+        with localcontext(ENGINE_CONTEXT):
+            growth = 1 + Decimal(texts[0]) / 100
+            expected = repr(100 * growth.ln())
+        assert logs == {expected}, texts
+    assert log_return_of_text("-100.0") is Rejection.LOSS_EXCEEDS_CAPITAL
