@@ -42,8 +42,9 @@ class PairStatistics(NamedTuple):
 
 def pair_statistics(first: DailyRecord, second: DailyRecord) -> PairStatistics | None:
     """The very numbers covariance() gives for (x, y), (x, x) and (y, y) over the pair's
-    common days, from each record's deviations over them (DailyRecord.centred, kept per
-    record: each agent's are worked out once, not once a pair). None below 2 common days."""
+    common days, from each record's deviations over them (DailyRecord.centred: the shorter
+    record's are its whole record's, kept and worked out once, not once a pair). None below
+    2 common days."""
     count = min(len(first.returns_pct), len(second.returns_pct))
     if count < 2:
         return None

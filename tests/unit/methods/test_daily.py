@@ -60,6 +60,19 @@ def test_pairs_use_the_days_both_are_defined() -> None:
         assert pair_correlation(long, flat) is None
 
 
+def test_a_record_keeps_its_whole_centring_and_no_shorter_one() -> None:
+    # A longer record is asked for each shorter partner's days: keeping each of those grew
+    # with agents^2 x days. The whole record's is kept (the same object asked again).
+    record = DailyRecord(DAY, (D(5), D(1), D(2), D(3), D(-1)))
+    with localcontext(ENGINE_CONTEXT):
+        whole = record.centred(5)
+        assert record.centred(5) is whole and whole.deviations == (3, -1, 0, 1, -3)
+        assert whole.squares == 20
+        newest = record.centred(3)  # 2, 3, -1 less their mean, 4/3
+        assert record.centred(3) is not newest and record.centred(3) == newest
+        assert newest.deviations[2] == D(-1) - D(4) / 3
+
+
 VOLATILITIES = [0.10, 0.20, 0.15, 0.25, 0.12]
 CORRELATIONS = [
     [1, 0.6, -0.06, 0.2, 0.04],
