@@ -52,7 +52,8 @@ def hrp_shares(inputs: AllocationInputs) -> dict[str, Decimal] | Fallback:
 
 
 def quasi_diagonal_order(correlations: Matrix) -> list[int]:
-    """Steps 1-4: the leaves of the single-linkage tree on d~, left to right."""
+    """Steps 1-4: the leaves of the single-linkage tree on d~, left to right. `correlations`
+    must be symmetric (a correlation matrix is): only its upper triangle is read."""
     n = len(correlations)
     d = [[_ZERO] * n for _ in range(n)]
     for i in range(n):  # symmetric, as the correlations are: each root once
