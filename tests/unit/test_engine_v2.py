@@ -5,7 +5,7 @@ journals with every option (sums, floor and cap, order, permutation)."""
 from __future__ import annotations
 
 import math
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import numpy as np
@@ -125,6 +125,26 @@ def test_max_weight_caps_and_the_left_over_goes_to_non_performers() -> None:
     enforced = compute_weights(entries, config(**three, max_weight="0.4", enforce_performance=True))
     assert enforced.weights == {"A": D("0.4"), "B": D("0.4"), "C": D(0)}
     assert "the rest, 0.2, is not allocated" in enforced.warnings[0]
+
+
+@pytest.mark.xfail(raises=InvalidOperation, strict=True, reason="0/0 in bounds._floor_only")
+def test_a_capped_performer_far_ahead_leaves_the_rest_their_softmax_proportions() -> None:
+    # A's two returns differ by 1e-12: Sharpe ~1.414e12, so the softmax shares of B (Sharpe 2)
+    # and C (1, 3: Sharpe sqrt 2) are e^(-1.4e12) and less, 0 in any Decimal context. A is
+    # capped at 0.5; B and C share the other 0.5 as e^2 : e^sqrt(2), which does not underflow.
+    entries = (
+        with_returns("A", ["1", "1.000000000001"])
+        + with_returns("B", ["1", "2", "3"], 100)
+        + with_returns("C", ["1", "3"], 200)
+    )
+    options = {"agent_ids": ["A", "B", "C"], "min_floor_weight": "0.05", "max_weight": "0.5"}
+    result = compute_weights(entries, config(**options))
+    assert result.weights["A"] == D("0.5")
+    assert result.agents["A"].weight_reason is WeightReason.CAPPED
+    b_share = 1 / (1 + math.exp(math.sqrt(2) - 2))
+    assert near(result.weights["B"], 0.5 * b_share, 12)
+    assert near(result.weights["C"], 0.5 * (1 - b_share), 12)
+    assert sum(result.weights.values()) == 1
 
 
 def test_log_returns_and_the_allocated_basis() -> None:
