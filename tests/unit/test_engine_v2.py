@@ -146,6 +146,28 @@ def test_a_capped_performer_far_ahead_leaves_the_rest_their_softmax_proportions(
     assert sum(result.weights.values()) == 1
 
 
+def test_hrp_shares_that_round_to_0_keep_their_ratio_under_a_cap() -> None:
+    # A's daily returns are ~1e-27 % (pnl 1e-15 .. 9e-15 on 1e14), B's and C's ~1 %: every
+    # cluster holding A has a variance ~1e-54 of one without it, so HRP's 1 - V0 / (V0 + V1)
+    # is 0 for B's and C's sides, and A's share 1. Capped at .5, A leaves B and C .5 to share;
+    # their true HRP ratio is inverse variance, B : C = var C : var B (A's variance is too
+    # small to move it in the first 50 digits, whichever side of the tree A is on).
+    days = range(30)
+    a_pnl = [f"{[3, 1, 4, 1, 5, 9, 2, 6][d % 8]}e-15" for d in days]
+    b_pnl = [["1.5", "-0.5", "2", "0.25", "1"][d % 5] for d in days]
+    c_pnl = [["3", "-1", "0.5", "2.5", "-0.75", "1.2"][d % 6] for d in days]
+    entries = [closed("A", d * 24 * 60, a_pnl[d], price="100000000000000") for d in days]
+    entries += [closed("B", d * 24 * 60 + 1, b_pnl[d]) for d in days]
+    entries += [closed("C", d * 24 * 60 + 2, c_pnl[d]) for d in days]
+    options = {"agent_ids": ["A", "B", "C"], "allocator": "hrp", "lookback_trades": 50}
+    result = compute_weights(entries, config(**options, max_weight="0.5"))
+    assert [agent.allocator.value for agent in result.agents.values()] == ["hrp"] * 3
+    assert result.weights["A"] == D("0.5")
+    var_b, var_c = (np.var([float(p) for p in pnl], ddof=1) for pnl in (b_pnl, c_pnl))
+    assert near(result.weights["B"], 0.5 * var_c / (var_b + var_c), 12)
+    assert sum(result.weights.values()) == 1
+
+
 def test_log_returns_and_the_allocated_basis() -> None:
     # On 200 of allocated capital, 20 of P&L is 10 %; log: 100 ln(1.1) = 9.5310...
     entries = [
