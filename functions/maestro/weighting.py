@@ -259,7 +259,9 @@ def _allocate(
         tuple(performing), performing, config.temperature, daily.records, daily.statistics
     )
     shares = allocate_shares(config.allocator, inputs)
-    bounded = bounded_weights(shares.shares, budget, outsider_weight, config.max_weight)
+    bounded = bounded_weights(
+        shares.shares, budget, outsider_weight, config.max_weight, shares.log_shares
+    )
     exact = dict.fromkeys(outsiders, outsider_weight) | bounded.weights
     reasons = _reasons(analyses, outsiders, bounded, enforce)
     adjustable = [a for a in performing if a not in bounded.floored | bounded.capped]

@@ -127,6 +127,47 @@ def test_max_weight_caps_and_the_left_over_goes_to_non_performers() -> None:
     assert "the rest, 0.2, is not allocated" in enforced.warnings[0]
 
 
+def test_a_capped_performer_far_ahead_leaves_the_rest_their_softmax_proportions() -> None:
+    # A's two returns differ by 1e-12: Sharpe ~1.414e12, so the softmax shares of B (Sharpe 2)
+    # and C (1, 3: Sharpe sqrt 2) are e^(-1.4e12) and less, 0 in any Decimal context. A is
+    # capped at 0.5; B and C share the other 0.5 as e^2 : e^sqrt(2), which does not underflow.
+    entries = (
+        with_returns("A", ["1", "1.000000000001"])
+        + with_returns("B", ["1", "2", "3"], 100)
+        + with_returns("C", ["1", "3"], 200)
+    )
+    options = {"agent_ids": ["A", "B", "C"], "min_floor_weight": "0.05", "max_weight": "0.5"}
+    result = compute_weights(entries, config(**options))
+    assert result.weights["A"] == D("0.5")
+    assert result.agents["A"].weight_reason is WeightReason.CAPPED
+    b_share = 1 / (1 + math.exp(math.sqrt(2) - 2))
+    assert near(result.weights["B"], 0.5 * b_share, 12)
+    assert near(result.weights["C"], 0.5 * (1 - b_share), 12)
+    assert sum(result.weights.values()) == 1
+
+
+def test_hrp_shares_that_round_to_0_keep_their_ratio_under_a_cap() -> None:
+    # A's daily returns are ~1e-27 % (pnl 1e-15 .. 9e-15 on 1e14), B's and C's ~1 %: every
+    # cluster holding A has a variance ~1e-54 of one without it, so HRP's 1 - V0 / (V0 + V1)
+    # is 0 for B's and C's sides, and A's share 1. Capped at .5, A leaves B and C .5 to share;
+    # their true HRP ratio is inverse variance, B : C = var C : var B (A's variance is too
+    # small to move it in the first 50 digits, whichever side of the tree A is on).
+    days = range(30)
+    a_pnl = [f"{[3, 1, 4, 1, 5, 9, 2, 6][d % 8]}e-15" for d in days]
+    b_pnl = [["1.5", "-0.5", "2", "0.25", "1"][d % 5] for d in days]
+    c_pnl = [["3", "-1", "0.5", "2.5", "-0.75", "1.2"][d % 6] for d in days]
+    entries = [closed("A", d * 24 * 60, a_pnl[d], price="100000000000000") for d in days]
+    entries += [closed("B", d * 24 * 60 + 1, b_pnl[d]) for d in days]
+    entries += [closed("C", d * 24 * 60 + 2, c_pnl[d]) for d in days]
+    options = {"agent_ids": ["A", "B", "C"], "allocator": "hrp", "lookback_trades": 50}
+    result = compute_weights(entries, config(**options, max_weight="0.5"))
+    assert [agent.allocator.value for agent in result.agents.values()] == ["hrp"] * 3
+    assert result.weights["A"] == D("0.5")
+    var_b, var_c = (np.var([float(p) for p in pnl], ddof=1) for pnl in (b_pnl, c_pnl))
+    assert near(result.weights["B"], 0.5 * var_c / (var_b + var_c), 12)
+    assert sum(result.weights.values()) == 1
+
+
 def test_log_returns_and_the_allocated_basis() -> None:
     # On 200 of allocated capital, 20 of P&L is 10 %; log: 100 ln(1.1) = 9.5310...
     entries = [

@@ -32,6 +32,9 @@ class Shares:
     shares: dict[str, Decimal]
     method: AllocatorMethod
     fallbacks: tuple[Fallback, ...] = ()
+    # ln p_i (plus one constant), only when some p_i underflowed to 0 or a subnormal: the
+    # proportions bounds.py then needs, which the shares no longer hold.
+    log_shares: dict[str, Decimal] | None = None
 
 
 class Allocator(Protocol):
@@ -52,6 +55,18 @@ def allocators() -> Mapping[AllocatorMethod, Allocator]:
     }
 
 
+@functools.cache
+def log_share_allocators() -> Mapping[AllocatorMethod, Allocator]:
+    """The allocators whose shares can underflow, by name, each giving ln of its shares
+    instead: softmax's exp of a score far below the top; hrp's split factor 1 - V0 / (V0 +
+    V1), 0 when V0 is 1e50 times V1. inverse_volatility's 1 / volatility cannot: a volatility
+    of 1e500000 or more would have overflowed its variance (ENGINE_CONTEXT traps Overflow)."""
+    from .hrp import hrp_log_shares
+    from .softmax import softmax_allocator_logs
+
+    return {AllocatorMethod.SOFTMAX: softmax_allocator_logs, AllocatorMethod.HRP: hrp_log_shares}
+
+
 FALLS_BACK_TO: Final = {
     AllocatorMethod.HRP: AllocatorMethod.INVERSE_VOLATILITY,
     AllocatorMethod.INVERSE_VOLATILITY: AllocatorMethod.SOFTMAX,
@@ -63,6 +78,10 @@ def allocate_shares(method: AllocatorMethod, inputs: AllocationInputs) -> Shares
     while True:
         outcome = allocators()[method](inputs)
         if not isinstance(outcome, Fallback):
-            return Shares(outcome, method, tuple(fallbacks))
+            if all(share.is_normal() for share in outcome.values()):
+                return Shares(outcome, method, tuple(fallbacks))
+            logs = log_share_allocators()[method](inputs)
+            assert not isinstance(logs, Fallback)  # the same inputs gave shares just now
+            return Shares(outcome, method, tuple(fallbacks), logs)
         fallbacks.append(outcome)
         method = FALLS_BACK_TO[method]

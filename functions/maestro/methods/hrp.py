@@ -15,7 +15,7 @@ cluster variance. Must run inside ENGINE_CONTEXT."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Final
 
@@ -29,6 +29,39 @@ Matrix = Sequence[Sequence[Decimal]]
 
 
 def hrp_shares(inputs: AllocationInputs) -> dict[str, Decimal] | Fallback:
+    tree = _covariances_and_order(inputs)
+    if isinstance(tree, Fallback):
+        return tree
+    weights = bisection_weights(*tree)
+    if weights is None:
+        return Fallback.HRP_NON_POSITIVE_CLUSTER_VARIANCE
+    return dict(zip(inputs.performers, weights, strict=True))
+
+
+def hrp_log_shares(inputs: AllocationInputs) -> dict[str, Decimal] | Fallback:
+    """ln of each HRP weight, for when hrp_shares gave a 0 (allocator.allocate_shares): each
+    split's alpha taken as V1 / (V0 + V1), which it equals, and 1 - alpha as V0 / (V0 + V1),
+    neither of which rounds to 0 as 1 - V0 / (V0 + V1) does when V0 is 1e50 times V1."""
+    tree = _covariances_and_order(inputs)
+    if isinstance(tree, Fallback):
+        return tree
+    covariances, order = tree
+    logs = [_ZERO] * len(order)
+    for left, right in _splits(order):
+        left_variance = cluster_variance(covariances, left)
+        right_variance = cluster_variance(covariances, right)
+        if left_variance <= 0 or right_variance <= 0:
+            return Fallback.HRP_NON_POSITIVE_CLUSTER_VARIANCE
+        total = (left_variance + right_variance).ln()
+        for index in left:
+            logs[index] += right_variance.ln() - total
+        for index in right:
+            logs[index] += left_variance.ln() - total
+    return dict(zip(inputs.performers, logs, strict=True))
+
+
+def _covariances_and_order(inputs: AllocationInputs) -> tuple[Matrix, list[int]] | Fallback:
+    """Steps 1-4's inputs, or the fallback their data calls for."""
     agents = inputs.performers
     records = [inputs.daily[agent] for agent in agents]
     if min(len(record.returns_pct) for record in records) < MIN_COMMON_DAYS:
@@ -45,10 +78,7 @@ def hrp_shares(inputs: AllocationInputs) -> dict[str, Decimal] | Fallback:
                 return Fallback.HRP_ZERO_VARIANCE
             covariances[i][j] = covariances[j][i] = statistics.covariance
             correlations[i][j] = correlations[j][i] = correlation
-    weights = bisection_weights(covariances, quasi_diagonal_order(correlations))
-    if weights is None:
-        return Fallback.HRP_NON_POSITIVE_CLUSTER_VARIANCE
-    return dict(zip(agents, weights, strict=True))
+    return covariances, quasi_diagonal_order(correlations)
 
 
 def quasi_diagonal_order(correlations: Matrix) -> list[int]:
@@ -107,6 +137,21 @@ def bisection_weights(covariances: Matrix, order: list[int]) -> list[Decimal] | 
     """Step 5 (snippet 16.3): the weights in the agents' own order, or None when a cluster's
     variance is not positive."""
     weights = [Decimal(1)] * len(order)
+    for left, right in _splits(order):
+        left_variance = cluster_variance(covariances, left)
+        right_variance = cluster_variance(covariances, right)
+        if left_variance <= 0 or right_variance <= 0:
+            return None
+        alpha = 1 - left_variance / (left_variance + right_variance)
+        for index in left:
+            weights[index] *= alpha
+        for index in right:
+            weights[index] *= 1 - alpha
+    return weights
+
+
+def _splits(order: list[int]) -> Iterator[tuple[list[int], list[int]]]:
+    """Each bisection's (left, right), level by level: floor(n / 2) items on the left."""
     items = [order]
     while items:
         items = [
@@ -115,17 +160,7 @@ def bisection_weights(covariances: Matrix, order: list[int]) -> list[Decimal] | 
             for part in (item[: len(item) // 2], item[len(item) // 2 :])
             if len(item) > 1
         ]
-        for left, right in zip(items[::2], items[1::2], strict=True):
-            left_variance = cluster_variance(covariances, left)
-            right_variance = cluster_variance(covariances, right)
-            if left_variance <= 0 or right_variance <= 0:
-                return None
-            alpha = 1 - left_variance / (left_variance + right_variance)
-            for index in left:
-                weights[index] *= alpha
-            for index in right:
-                weights[index] *= 1 - alpha
-    return weights
+        yield from zip(items[::2], items[1::2], strict=True)
 
 
 def cluster_variance(covariances: Matrix, members: list[int]) -> Decimal:

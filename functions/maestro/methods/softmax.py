@@ -13,10 +13,20 @@ if TYPE_CHECKING:
     from .allocator import AllocationInputs
 
 
-def softmax_shares(scores: Mapping[str, Decimal], temperature: Decimal) -> dict[str, Decimal]:
+def softmax_log_shares(scores: Mapping[str, Decimal], temperature: Decimal) -> dict[str, Decimal]:
+    """ln of each share: (score - max score) / temperature. These never underflow, though
+    their exp does (far below the top score) and is then 0 (bounds.py uses these then)."""
     top = max(scores.values())
-    return {agent: ((score - top) / temperature).exp() for agent, score in scores.items()}
+    return {agent: (score - top) / temperature for agent, score in scores.items()}
+
+
+def softmax_shares(scores: Mapping[str, Decimal], temperature: Decimal) -> dict[str, Decimal]:
+    return {agent: log.exp() for agent, log in softmax_log_shares(scores, temperature).items()}
 
 
 def softmax_allocator(inputs: AllocationInputs) -> dict[str, Decimal]:
     return softmax_shares(inputs.scores, inputs.temperature)
+
+
+def softmax_allocator_logs(inputs: AllocationInputs) -> dict[str, Decimal]:
+    return softmax_log_shares(inputs.scores, inputs.temperature)

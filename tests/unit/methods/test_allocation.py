@@ -10,6 +10,8 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from maestro.methods import AllocatorMethod
+from maestro.methods.allocator import AllocationInputs, allocate_shares
 from maestro.methods.bounds import bounded_weights
 from maestro.methods.softmax import softmax_shares
 from maestro.precision import ENGINE_CONTEXT
@@ -60,6 +62,46 @@ def test_when_the_cap_cannot_take_the_budget() -> None:
         bounded = bounded_weights({"a": D(3), "b": D(1)}, D(1), D(0), D("0.3"))
     assert bounded.weights == {"a": D("0.3"), "b": D("0.3")}
     assert bounded.left_over == D("0.4") and bounded.capped == {"a", "b"}
+
+
+def test_shares_that_underflowed_keep_the_proportions_of_their_logs() -> None:
+    # Softmax shares of scores 1e7 below the top: e^-1e7 is 0 in any Decimal context, so b, c
+    # and d arrive as 0, with their logs -1e7, -1e7 and -1e7 - ln 2: true shares 1 : 1 : 1/2.
+    # By hand, floor .15, cap .5: a (share 1) would take all, so it is capped at .5; b, c, d
+    # share the other .5 as 1 : 1 : .5, i.e. .2, .2, .1; d is below .15, so it gets .15 and b
+    # and c share .35 - equally, .175 each (>= .15, <= .5). Dividing 0 by 0 raised before.
+    with localcontext(ENGINE_CONTEXT):
+        far = D(-(10**7))
+        logs = {"a": D(0), "b": far, "c": far, "d": far - D(2).ln()}
+        shares = {agent: log.exp() for agent, log in logs.items()}
+        assert shares == {"a": 1, "b": 0, "c": 0, "d": 0}
+        bounded = bounded_weights(shares, D(1), D("0.15"), D("0.5"), logs)
+    assert bounded.weights == {"a": D("0.5"), "b": D("0.175"), "c": D("0.175"), "d": D("0.15")}
+    assert bounded.capped == {"a"} and bounded.floored == {"d"}
+
+
+def test_equal_underflowed_shares_are_capped_in_the_order_of_their_logs() -> None:
+    # a, then c and b, both 0 (logs -2e7 and -1e7: b's true share is e^1e7 times c's).
+    # Cap .4, no floor: a is capped; b and c would share .6 with b taking all of it (c's
+    # share relative to b's, e^-1e7, is 0 too), > .4, so b is capped as well and c gets .2.
+    # Ordered as given (c before b), c would be tried as the capped one, and no count fits.
+    with localcontext(ENGINE_CONTEXT):
+        logs = {"a": D(0), "c": D(-2 * 10**7), "b": D(-(10**7))}
+        shares = {agent: log.exp() for agent, log in logs.items()}
+        bounded = bounded_weights(shares, D(1), D(0), D("0.4"), logs)
+    assert bounded.weights == {"a": D("0.4"), "c": D("0.2"), "b": D("0.4")}
+    assert bounded.capped == {"a", "b"}
+
+
+def test_log_shares_are_given_only_when_a_share_underflowed() -> None:
+    def inputs(scores: dict[str, Decimal]) -> AllocationInputs:
+        return AllocationInputs(tuple(scores), scores, D(1), {}, {})
+
+    with localcontext(ENGINE_CONTEXT):
+        ordinary = allocate_shares(AllocatorMethod.SOFTMAX, inputs({"a": D(2), "b": D(1)}))
+        far = allocate_shares(AllocatorMethod.SOFTMAX, inputs({"a": D("1e13"), "b": D(1)}))
+    assert ordinary.log_shares is None
+    assert far.shares == {"a": 1, "b": 0} and far.log_shares == {"a": 0, "b": 1 - D("1e13")}
 
 
 def oracle(shares: np.ndarray, budget: float, floor: float, cap: float) -> np.ndarray:
