@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
@@ -79,6 +79,7 @@ class TypedJournal:
     rows_of_agent: dict[str, list[int]]
     closed_at: list[dt.datetime | None]
     closed_utc: list[dt.datetime | None]
+    open_trades: bool  # whether any closed_at is None (known from the parse: no scan for it)
 
 
 def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
@@ -106,7 +107,7 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
         kept = dict(zip(trade_id, rows, strict=True))
         duplicates, rows, trade_id = count - len(kept), list(kept.values()), list(kept)
     try:
-        closed_at, closed_utc = _moments(rows)
+        closed_at, closed_utc, open_trades = _moments(rows)
     except (ValueError, OverflowError):  # a text fromisoformat refuses, or one beyond UTC's
         return None  # years: the exact path rejects it, and says so
     if basis is ReturnBasis.ALLOCATED and all(map(_IS_NONE, map(_ALLOCATED, rows))):
@@ -119,33 +120,33 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
         rows_of_agent=_rows_of_agent(rows),
         closed_at=closed_at,
         closed_utc=closed_utc,
+        open_trades=open_trades,
     )
 
 
 def _rows_of_agent(rows: list[Any]) -> dict[str, list[int]]:
-    rows_of_agent: dict[str, list[int]] = {}
+    rows_of_agent: defaultdict[str, list[int]] = defaultdict(list)
     for index, agent_id in enumerate(map(_AGENT_ID, rows)):  # the one loop a row: a lookup
-        group = rows_of_agent.get(agent_id)
-        if group is None:
-            rows_of_agent[agent_id] = [index]
-        else:
-            group.append(index)
-    return rows_of_agent
+        rows_of_agent[agent_id].append(index)
+    return dict(rows_of_agent)  # an unknown agent id is not a group: .get() says so
 
 
-def _moments(rows: list[Any]) -> tuple[list[dt.datetime | None], list[dt.datetime | None]]:
-    """journal_file's closed_at for each row, and its UTC instant; ValueError when
-    fromisoformat refuses one."""
+def _moments(
+    rows: list[Any],
+) -> tuple[list[dt.datetime | None], list[dt.datetime | None], bool]:
+    """journal_file's closed_at for each row, its UTC instant, and whether a trade is open
+    (a None); ValueError when fromisoformat refuses one."""
     stored: list[dt.datetime | None]
     try:  # every trade closed, the common case: one pass, no column of texts kept
         closed = list(map(_from_iso, map(_CLOSED_AT, rows)))
-        stored = cast(list[dt.datetime | None], closed)
+        stored, open_trades = cast(list[dt.datetime | None], closed), False
     except TypeError:  # fromisoformat(None): open trades (msgspec let through str or None)
         stored = [None if text is None else _from_iso(text) for text in map(_CLOSED_AT, rows)]
         closed = [moment for moment in stored if moment is not None]
+        open_trades = True
     # fromisoformat gives UTC itself for every zero offset ("Z", "+00:00", "-00:00")
-    if set(map(_TZINFO, closed)) <= {_UTC}:  # the common case
-        return stored, stored
+    if list(map(_TZINFO, closed)).count(_UTC) == len(closed):  # the common case
+        return stored, stored, open_trades
     stored = [
         moment if moment is None or moment.tzinfo else moment.replace(tzinfo=_UTC)
         for moment in stored
@@ -154,7 +155,7 @@ def _moments(rows: list[Any]) -> tuple[list[dt.datetime | None], list[dt.datetim
         moment if moment is None or moment.tzinfo is _UTC else moment.astimezone(_UTC)
         for moment in stored
     ]
-    return stored, utc
+    return stored, utc, open_trades
 
 
 def select_typed_trades(
@@ -165,10 +166,11 @@ def select_typed_trades(
     then trade id, descending)."""
     groups = {agent_id: journal.rows_of_agent.get(agent_id, []) for agent_id in agent_ids}
     moments, ids = journal.closed_utc, journal.trade_id
-    open_trades = None in moments
     for agent_id, rows in groups.items():
         # open trades never take a place
-        closing = [index for index in rows if moments[index] is not None] if open_trades else rows
+        closing = (
+            [index for index in rows if moments[index] is not None] if journal.open_trades else rows
+        )
         when = cast(Callable[[int], dt.datetime], moments.__getitem__)
         closed = sorted(closing, key=when, reverse=True)
         if len(set(map(when, closed))) < len(closed):  # ties: the trade id decides
@@ -315,7 +317,7 @@ def summarize_typed(journal: TypedJournal, agent_ids: Sequence[str]) -> LoadSumm
     """load_summary.summarize_load on the same rows (every closed_at is a timestamp or null:
     none is left out of the lookback)."""
     closes = journal.closed_at
-    if None in closes:
+    if journal.open_trades:
         closes = [moment for moment in closes if moment is not None]
     return summary_of(
         rows=journal.rows,

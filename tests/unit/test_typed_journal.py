@@ -429,6 +429,10 @@ def test_open_trades_stay_open_and_a_refused_close_anywhere_sends_the_file_away(
     journal.write_text(json.dumps([ONE_ROW, open_row]))
     typed = read_typed_journal(journal, ReturnBasis.NOTIONAL)
     assert typed is not None and typed.closed_at[1] is None and typed.closed_at[0] is not None
+    assert typed.open_trades
+    journal.write_text(json.dumps([ONE_ROW]))
+    closed_only = read_typed_journal(journal, ReturnBasis.NOTIONAL)
+    assert closed_only is not None and not closed_only.open_trades
     refused = {**ONE_ROW, "trade_id": "z", "closed_at": "2026-01-02T10:30:00z"}
     for rows in ([open_row, refused], [refused, open_row], [ONE_ROW, refused]):
         journal.write_text(json.dumps(rows))
