@@ -187,59 +187,69 @@ def select_typed_trades(
 
 def _trades(journal: TypedJournal, rows: list[int]) -> ClosedTradeColumns | tuple[()] | None:
     """The rows' ClosedTrades, as journal.closed_trade builds them, a column at a time (and
-    kept as columns: ClosedTradeColumns); None when an amount is not a plain decimal within
-    the band, or a capital is not positive (the caller then asks journal.closed_trade, trade
-    by trade, which says why)."""
+    kept as columns: ClosedTradeColumns); None when an amount a return rests on is not a plain
+    decimal within the band, or the notional capital is not positive (the caller then asks
+    journal.closed_trade, trade by trade, which says why)."""
     if not rows:
         return ()
     pick = _picker(rows)
-    decoded = pick(journal.decoded)
-    amounts = _amount_columns(decoded)
+    amounts = _notional_amounts(pick(journal.decoded))
     if amounts is None:
         return None
-    pnl, notional, _ = amounts
+    pnl, notional = amounts
     return ClosedTradeColumns(
         trade_id=pick(journal.trade_id),
         closed_at=cast(tuple[dt.datetime, ...], pick(journal.closed_utc)),  # no open trade
         notional_return=tuple(map(truediv, map(mul, pnl, repeat(_HUNDRED)), notional)),
-        # the same texts read again, the same amounts; kept once read
-        amounts=functools.cache(functools.partial(_amount_columns_again, decoded)),
+        amounts=functools.cache(functools.partial(_amounts_when_read, journal, rows)),
     )
 
 
-def _amount_columns(decoded: tuple[Any, ...]) -> TradeAmounts | None:
-    """The rows' amounts as journal.closed_trade parses them, a column each; None when one is
-    not a plain decimal within the band, or a capital is not positive. Must run inside
-    ENGINE_CONTEXT."""
+def _notional_amounts(decoded: tuple[Any, ...]) -> tuple[list[Decimal], list[Decimal]] | None:
+    """The rows' realized_pnl and notional capital (entry_price x |quantity|) as
+    journal.closed_trade works them out, a column each; None when an amount is not a plain
+    decimal within the band, or a capital is not positive. Must run inside ENGINE_CONTEXT."""
     pnl = _amounts(tuple(map(_PNL, decoded)))
     price = _amounts(tuple(map(_PRICE, decoded)))
     quantity_magnitude = _amounts(tuple(map(_QUANTITY, decoded)), magnitudes=True)
     if pnl is None or price is None or quantity_magnitude is None:
         return None
-    allocated: Sequence[Decimal | Rejection] = (_ALLOCATED_MISSING,) * len(decoded)
-    texts = tuple(map(_ALLOCATED, decoded))  # None: not in the row
-    if texts.count(None) < len(texts):
-        given = [text for text in texts if text is not None] if None in texts else texts
-        amounts = _amounts(tuple(given)) if given else []
-        if amounts is None or (amounts and min(amounts) <= 0):
-            return None
-        if len(amounts) < len(texts):  # the rows without the field: allocated_capital_missing
-            parsed = iter(amounts)
-            allocated = [_ALLOCATED_MISSING if text is None else next(parsed) for text in texts]
-        else:
-            allocated = amounts
     notional = list(map(mul, price, quantity_magnitude))
     if min(notional) <= 0:
         return None
-    return TradeAmounts(pnl, notional, allocated)
+    return pnl, notional
 
 
-def _amount_columns_again(decoded: tuple[Any, ...]) -> TradeAmounts:
-    """_amount_columns once more, for rows it took the first time."""
-    with localcontext(ENGINE_CONTEXT):
-        amounts = _amount_columns(decoded)
-    assert amounts is not None
+def _allocated_capital(decoded: tuple[Any, ...]) -> Sequence[Decimal | Rejection] | None:
+    """The rows' allocated capital as journal.closed_trade reads it (allocated_capital_missing
+    where a row has none), a column; None when one is not a plain positive decimal within the
+    band. Must run inside ENGINE_CONTEXT."""
+    texts = tuple(map(_ALLOCATED, decoded))  # None: not in the row
+    if texts.count(None) == len(texts):
+        return (_ALLOCATED_MISSING,) * len(texts)
+    given = [text for text in texts if text is not None] if None in texts else texts
+    amounts = _amounts(tuple(given))
+    if amounts is None or min(amounts) <= 0:
+        return None
+    if len(amounts) < len(texts):  # the rows without the field: allocated_capital_missing
+        parsed = iter(amounts)
+        return [_ALLOCATED_MISSING if text is None else next(parsed) for text in texts]
     return amounts
+
+
+def _amounts_when_read(journal: TypedJournal, rows: list[int]) -> TradeAmounts:
+    """The rows' amounts, a column each, when a trade is first read whole (the allocated
+    basis, a test): allocated capital is read only then, the notional basis never needs it.
+    A capital the column does not take is each row's as journal.closed_trade reads it (the
+    rejection that says why)."""
+    decoded = _picker(rows)(journal.decoded)
+    with localcontext(ENGINE_CONTEXT):
+        amounts = _notional_amounts(decoded)
+        assert amounts is not None  # the same texts it took when the columns were built
+        allocated = _allocated_capital(decoded)
+        if allocated is None:
+            allocated = [_closed_exactly(journal, row).allocated_capital for row in rows]
+    return TradeAmounts(*amounts, allocated)
 
 
 def _picker(rows: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:

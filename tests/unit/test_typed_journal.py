@@ -290,6 +290,32 @@ def test_each_plain_text_alone_answers_as_the_exact_path(text: str, field: str) 
     assert trades[0] == trades[1]
 
 
+@pytest.mark.parametrize("basis", ["notional", "allocated"])
+@pytest.mark.parametrize("text", ["1000", "lots", "0", "-5", "1_000", "1e999", "NaN", "x" * 70])
+def test_an_odd_allocated_capital_answers_as_the_exact_path(text: str, basis: str) -> None:
+    # allocated_capital is read only when a trade is read whole (the allocated basis): a text
+    # the column does not take is then that trade's rejection, as the exact path gives it.
+    rows = [
+        {**ONE_ROW, "trade_id": f"t{i}", "realized_pnl": f"{i - 2}.5", "allocated_capital": "500"}
+        for i in range(5)
+    ]
+    rows[3]["allocated_capital"] = text
+    del rows[1]["allocated_capital"]
+    config = {"agent_ids": ["A"], "lookback_trades": 4, "return_basis": basis}
+    with tempfile.TemporaryDirectory() as scratch:
+        journal, config_file = Path(scratch) / "journal.json", Path(scratch) / "config.json"
+        journal.write_text(json.dumps(rows), encoding="utf-8")
+        config_file.write_text(json.dumps(config))
+        args = ["weights", "--journal", str(journal), "--config", str(config_file), "--json"]
+        assert read_typed_journal(journal, ReturnBasis(basis)) is not None
+        either = run(args)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cli, "read_typed_journal", lambda path, basis: None)
+            exact = run(args)
+        trades = _selected_both_ways(journal, MaestroConfig.from_mapping(config))
+    assert either == exact and trades[0] == trades[1]
+
+
 def _selected_both_ways(path: Path, config: MaestroConfig) -> tuple[object, object]:
     """Each configured agent's selected trades, by the typed path and by the exact path, their
     amounts as digits and exponents (Decimal's == would take 1.0 for 1.00)."""
