@@ -39,6 +39,7 @@ from operator import attrgetter, is_, itemgetter, mul, truediv
 from pathlib import Path
 from typing import Any, Final, cast
 
+from .early_read import journal_bytes
 from .journal import (
     AMOUNT_MAX_ADJUSTED,
     AMOUNT_MIN_ADJUSTED,
@@ -93,7 +94,7 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
     except ImportError:  # the CLI's dependency; never the deployed functions'
         return None
     try:
-        raw = path.read_bytes()
+        raw = journal_bytes(path)  # read early, while the modules loaded, when it could be
         # ASCII is UTF-8 already; a byte order mark, or text beyond ASCII: as journal_file reads it
         rows = _decoder(msgspec).decode(raw if raw.isascii() else raw.decode("utf-8-sig"))
     except (OSError, UnicodeDecodeError, RecursionError, msgspec.DecodeError):
