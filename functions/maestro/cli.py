@@ -175,8 +175,9 @@ def run_process() -> NoReturn:
     the process as soon as its whole output is written (os._exit), without freeing the run's
     rows, columns and trades one by one (60 ms at 200,000 rows: docs/performance.md 7): the
     operating system takes the memory back at once. Nothing else is skipped: that path starts
-    no thread and registers no atexit handler (tests/unit/test_cli.py; __main__'s early read of
-    the journal, early_read.py, has ended once the typed path took its bytes, and only reads),
+    no thread of its own and registers no atexit handler (tests/unit/test_cli.py; __main__'s
+    early read of the journal, early_read.py, only reads, and has ended once the typed path
+    took its bytes),
     and stdout and stderr are flushed here; when either cannot be (a closed pipe, a full disk),
     the process says so and exits 120, as Python does (_flushed_status). Never called in
     process (the tests, the bench's split): they call main."""

@@ -3,15 +3,21 @@ maestro weights --journal FILE` spends about 45 ms importing, and reading a 34 M
 18 ms more, most of it in the kernel, which holds no interpreter lock. __main__ starts the read;
 the typed path (typed_journal) takes the bytes. Only `weights` with `--journal FILE` or
 `--journal=FILE` written out in full is read early: argparse still decides what the command
-line means, and bytes read early that the run does not ask for are dropped."""
+line means, and bytes read early that the run does not ask for are dropped. Only a regular
+file is read early: a pipe or a terminal is read once, when the run asks for it (a run that
+fails before, on its config or its arguments, must leave a pipe's data to its next reader).
+When no thread can be started (a process limit), nothing is read early."""
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from pathlib import Path
 from typing import Final
 
 _ARGUMENT: Final = "--journal"
+_STACK_BYTES: Final = 256 * 1024  # a read needs little: the default 8 MB counts against ulimit -v
 
 
 class _EarlyRead:
@@ -19,12 +25,12 @@ class _EarlyRead:
         self.path = path
         self.data: bytes | None = None
         self.thread = threading.Thread(target=self._read, name="maestro-early-read", daemon=True)
-        self.thread.start()
 
     def _read(self) -> None:
         try:
-            self.data = self.path.read_bytes()
-        except OSError:  # read again when asked for: that read says what is wrong
+            if stat.S_ISREG(os.stat(self.path).st_mode):
+                self.data = self.path.read_bytes()
+        except Exception:  # MemoryError too: read again when asked for, that read says why
             self.data = None
 
 
@@ -34,8 +40,17 @@ _early: list[_EarlyRead] = []  # at most one: the process's journal file
 def read_journal_early(argv: list[str]) -> None:
     """Start reading the file `weights` will read as its journal (argv: no program name)."""
     path = _journal_argument(argv)
-    if path is not None and path.suffix.lower() != ".csv":  # the typed path reads JSON
-        _early.append(_EarlyRead(path))
+    if path is None or path.suffix.lower() == ".csv":  # the typed path reads JSON
+        return
+    early = _EarlyRead(path)
+    stack = threading.stack_size(_STACK_BYTES)
+    try:
+        early.thread.start()
+    except RuntimeError:  # can't start new thread: the run reads the file itself
+        return
+    finally:
+        threading.stack_size(stack)
+    _early.append(early)
 
 
 def _journal_argument(argv: list[str]) -> Path | None:

@@ -21,7 +21,9 @@ could still differ is checked, and sent to the exact path:
 - amounts: kept as text by msgspec (its Decimal is Decimal(text), which forgets "1_000" and
   the text's length), parsed by `Decimal` per column; a column with an underscore, a text over
   64 characters, a value that is not finite or out of the band (journal.parse_amount), or a
-  capital that is not positive is built trade by trade by journal.closed_trade itself.
+  notional capital that is not positive is built trade by trade by journal.closed_trade
+  itself; allocated_capital is read only when a trade is read whole, a text its column does
+  not take then read by journal.closed_trade, row by row.
 Without msgspec installed (it is a dependency of the CLI, not of the deployed functions),
 every journal takes the exact path.
 """

@@ -3,8 +3,10 @@ takes those bytes only for the same path, and that a process run answers as befo
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,27 @@ print(threading.active_count(), status, file=sys.stderr)
     )
     assert early.stderr.splitlines()[-1] == "1 0"  # the reader joined: one thread, status 0
     assert early.stdout == process.stdout and process.stdout.startswith("{")
+
+
+def test_a_pipe_is_never_read_early(tmp_path: Path) -> None:
+    # A run that fails on its config must leave a pipe's data to its next reader: only a
+    # regular file is read early (opening a FIFO would even wait for a writer).
+    fifo = tmp_path / "journal.json"
+    os.mkfifo(fifo)
+    read_journal_early(["weights", "--journal", str(fifo)])
+    early = early_read._early.pop()
+    early.thread.join(timeout=5)
+    assert not early.thread.is_alive() and early.data is None
+
+
+def test_no_thread_to_be_had_means_no_early_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    journal = tmp_path / "journal.json"
+    journal.write_bytes(b"[]")
+    read_journal_early(["weights", "--journal", str(journal)])  # no error: nothing read early
+    assert not early_read._early and journal_bytes(journal) == b"[]"
