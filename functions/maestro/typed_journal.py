@@ -92,14 +92,19 @@ def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
     if path.suffix.lower() == ".csv":
         return None
     try:
+        # read early, while the modules loaded, when it could be; taken before msgspec is
+        # asked for, so that bytes read early are never held through the exact path
+        raw = journal_bytes(path)
+    except OSError:
+        return None
+    try:
         import msgspec
     except ImportError:  # the CLI's dependency; never the deployed functions'
         return None
     try:
-        raw = journal_bytes(path)  # read early, while the modules loaded, when it could be
         # ASCII is UTF-8 already; a byte order mark, or text beyond ASCII: as journal_file reads it
         rows = _decoder(msgspec).decode(raw if raw.isascii() else raw.decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, RecursionError, msgspec.DecodeError):
+    except (UnicodeDecodeError, RecursionError, msgspec.DecodeError):
         return None
     if not rows:
         return None

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from maestro import cli, typed_journal
+from maestro import cli, early_read, typed_journal
 from maestro.config import MaestroConfig
 from maestro.journal import ClosedAtOrder, parse_amount, select_agent_trades
 from maestro.journal_file import load_journal_file
@@ -472,3 +472,6 @@ def test_without_msgspec_every_journal_takes_the_exact_path(
     journal.write_text(json.dumps([ONE_ROW]))
     monkeypatch.setitem(__import__("sys").modules, "msgspec", None)  # import msgspec fails
     assert read_typed_journal(journal, ReturnBasis.NOTIONAL) is None
+    early_read.read_journal_early(["weights", "--journal", str(journal)])
+    assert read_typed_journal(journal, ReturnBasis.NOTIONAL) is None
+    assert not early_read._early  # the bytes read early are not held through the exact path
