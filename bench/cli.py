@@ -142,7 +142,7 @@ print(json.dumps(split))
 # The CLI's exact path, as `python -m maestro` runs it for a journal the typed decoder refuses.
 EXACT = """
 from maestro import cli
-cli.read_typed_journal = lambda path, basis: None
+cli.read_typed_journal = lambda path, basis, data=None: None
 cli.run_process()
 """
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Final, NamedTuple, NoReturn
 
 from .config import ConfigError, MaestroConfig, parse_decimal_option
+from .early_read import journal_bytes
 from .journal import ClosedAtOrder, JournalEntry
 from .journal_file import JournalFileError, load_journal_file
 from .load_summary import LoadSummary, deduplicated, summarize_load
@@ -269,20 +270,28 @@ class JournalRun(NamedTuple):
 def weigh_journal_file(path: Path, config: MaestroConfig) -> JournalRun:
     """The weights of a journal file and what was read from it. A well-formed JSON journal
     takes the typed path (typed_journal: the same answer, a column at a time); any other
-    file, or one the typed decoder refuses, the exact path. JournalFileError when the file
+    file, or one the typed decoder refuses, the exact path. The file is read once, for both:
+    a pipe (`--journal /dev/stdin`) can be read only once. JournalFileError when the file
     cannot be read as a journal."""
-    typed = read_typed_journal(path, config.return_basis)
+    try:
+        data: bytes | None = journal_bytes(path)  # read early, while the modules loaded
+    except OSError:
+        data = None  # the exact path reads it again, and says what is wrong
+    typed = read_typed_journal(path, config.return_basis, data) if data is not None else None
     if typed is not None:
         selected = select_typed_trades(typed, config.agent_ids, config.lookback_trades)
         result = weights_from_trades(selected, config)
         return JournalRun(result, summarize_typed(typed, config.agent_ids), (typed, selected))
-    return weigh_journal_file_exactly(path, config)
+    return weigh_journal_file_exactly(path, config, data)
 
 
-def weigh_journal_file_exactly(path: Path, config: MaestroConfig) -> JournalRun:
-    """weigh_journal_file's exact path: a journal entry per row, validated one by one."""
+def weigh_journal_file_exactly(
+    path: Path, config: MaestroConfig, data: bytes | None = None
+) -> JournalRun:
+    """weigh_journal_file's exact path: a journal entry per row, validated one by one (`data`:
+    the file's bytes, when they were read already)."""
     # A file's trades, the later row of a repeated id kept, in time order (ClosedAtOrder).
-    entries, duplicates = deduplicated(load_journal_file(path, config.return_basis))
+    entries, duplicates = deduplicated(load_journal_file(path, config.return_basis, data))
     order = ClosedAtOrder.TIMESTAMPS_ONLY
     result = compute_weights(entries, config, order)
     summary = summarize_load(entries, duplicates, config.agent_ids, order, "rows")

@@ -46,11 +46,14 @@ class JournalFileError(ValueError):
     """The file cannot be read as a journal at all (as opposed to a trade being invalid)."""
 
 
-def load_journal_file(path: Path, basis: ReturnBasis = ReturnBasis.NOTIONAL) -> list[JournalEntry]:
-    """The file's trades; JournalFileError when it cannot be read as a journal, or lacks a
-    column that `basis` needs."""
+def load_journal_file(
+    path: Path, basis: ReturnBasis = ReturnBasis.NOTIONAL, data: bytes | None = None
+) -> list[JournalEntry]:
+    """The file's trades (`data`: its bytes, when they were read already: a pipe can be read
+    only once); JournalFileError when it cannot be read as a journal, or lacks a column that
+    `basis` needs."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte order mark, if any, dropped
+        text = _text(path.read_bytes() if data is None else data)
     except (OSError, UnicodeDecodeError) as error:
         raise JournalFileError(f"journal {path}: cannot read: {_describe(error)}") from None
     if path.suffix.lower() == ".csv":
@@ -65,6 +68,12 @@ def load_journal_file(path: Path, basis: ReturnBasis = ReturnBasis.NOTIONAL) -> 
     if entries:
         _check_columns(path, columns, basis)
     return entries
+
+
+def _text(data: bytes) -> str:
+    """The bytes as a text file's read gives them: UTF-8, a byte order mark dropped, every
+    line end (\\r\\n, \\r) a \\n (universal newlines)."""
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def parse_closed_at(value: object) -> object:

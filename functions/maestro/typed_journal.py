@@ -85,16 +85,18 @@ class TypedJournal:
     open_trades: bool  # whether any closed_at is None (known from the parse: no scan for it)
 
 
-def read_typed_journal(path: Path, basis: ReturnBasis) -> TypedJournal | None:
-    """The file as a TypedJournal, or None when it is not one (not JSON by its name, not
-    readable, not well-formed, msgspec not installed): journal_file.load_journal_file then
-    reads it, and says what is wrong."""
+def read_typed_journal(
+    path: Path, basis: ReturnBasis, data: bytes | None = None
+) -> TypedJournal | None:
+    """The file as a TypedJournal (`data`: its bytes, when they were read already), or None
+    when it is not one (not JSON by its name, not readable, not well-formed, msgspec not
+    installed): journal_file.load_journal_file then reads it, and says what is wrong."""
     if path.suffix.lower() == ".csv":
         return None
     try:
         # read early, while the modules loaded, when it could be; taken before msgspec is
         # asked for, so that bytes read early are never held through the exact path
-        raw = journal_bytes(path)
+        raw = journal_bytes(path) if data is None else data
     except OSError:
         return None
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from maestro.cli import main
+from maestro.journal_file import load_journal_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample_journal.json"
@@ -502,3 +503,29 @@ def test_a_closed_at_before_year_1_in_utc_is_rejected_not_a_traceback(
     status, _, err = run(["weights", "--journal", str(path)], capsys)
     assert status == 0, err
     assert "closed_at_invalid 2" in err
+
+
+def test_a_journal_piped_in_is_read_once_for_both_paths(tmp_path: Path) -> None:
+    # The sample's amounts are numbers: the typed decoder refuses it and the exact path reads
+    # it. From a pipe, that second read got nothing ("malformed JSON at line 1 column 1").
+    def weights(journal: str, **stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "maestro", "weights", "--journal", journal, "--json"],
+            cwd=ROOT / "functions",
+            capture_output=True,
+            check=False,
+            **stdin,  # type: ignore[arg-type]
+        )
+
+    piped = weights("/dev/stdin", input=SAMPLE.read_bytes())
+    from_file = weights(str(SAMPLE))
+    assert piped.returncode == from_file.returncode == 0
+    assert piped.stdout == from_file.stdout and b'"weights"' in piped.stdout
+    # and a CSV read from bytes already read is the file's text: line ends as open() reads them
+    csv = tmp_path / "journal.csv"
+    csv.write_bytes(
+        b"trade_id,agent_id,closed_at,realized_pnl,entry_price,quantity\r\n"
+        b't1,A,2026-01-01T00:00:00Z,"1\r\n2",100,1\rt2,A,2026-01-02T00:00:00Z,5,100,1\n'
+    )
+    assert load_journal_file(csv, data=csv.read_bytes()) == load_journal_file(csv)
+    assert [entry.data["realized_pnl"] for entry in load_journal_file(csv)] == ["1\n2", "5"]

@@ -249,7 +249,7 @@ def test_the_typed_path_answers_what_the_exact_path_answers(
         event("typed path" if typed else "exact path")
         either = run(args)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cli, "read_typed_journal", lambda path, basis: None)
+            patch.setattr(cli, "read_typed_journal", lambda path, basis, data=None: None)
             exact = run(args)
         if typed:  # and the trades the engine was given, to the digit and the exponent
             trades = _selected_both_ways(journal, MaestroConfig.from_mapping(config))
@@ -283,7 +283,7 @@ def test_each_plain_text_alone_answers_as_the_exact_path(text: str, field: str) 
         args = ["weights", "--journal", str(journal), "--config", str(config_file), "--json"]
         either = run(args)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cli, "read_typed_journal", lambda path, basis: None)
+            patch.setattr(cli, "read_typed_journal", lambda path, basis, data=None: None)
             exact = run(args)
         trades = _selected_both_ways(journal, MaestroConfig.from_mapping(config))
     assert either == exact
@@ -310,7 +310,7 @@ def test_an_odd_allocated_capital_answers_as_the_exact_path(text: str, basis: st
         assert read_typed_journal(journal, ReturnBasis(basis)) is not None
         either = run(args)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cli, "read_typed_journal", lambda path, basis: None)
+            patch.setattr(cli, "read_typed_journal", lambda path, basis, data=None: None)
             exact = run(args)
         trades = _selected_both_ways(journal, MaestroConfig.from_mapping(config))
     assert either == exact and trades[0] == trades[1]
