@@ -178,10 +178,9 @@ def run_process() -> NoReturn:
     operating system takes the memory back at once. Nothing else is skipped: that path starts
     no thread of its own and registers no atexit handler (tests/unit/test_cli.py; __main__'s
     early read of the journal, early_read.py, only reads, and has ended once the typed path
-    took its bytes),
-    and stdout and stderr are flushed here; when either cannot be (a closed pipe, a full disk),
-    the process says so and exits 120, as Python does (_flushed_status). Never called in
-    process (the tests, the bench's split): they call main."""
+    took its bytes), and stdout and stderr are flushed here; when either cannot be (a closed
+    pipe, a full disk), the process says so and exits 120, as Python does (_flushed_status).
+    Never called in process (the tests, the bench's split): they call main."""
     args = build_parser().parse_args()
     if args.command != "weights" or args.journal is None:  # Firestore's client has threads
         gc.enable()  # off while __main__ imported this module

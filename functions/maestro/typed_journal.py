@@ -94,8 +94,7 @@ def read_typed_journal(
     if path.suffix.lower() == ".csv":
         return None
     try:
-        # read early, while the modules loaded, when it could be; taken before msgspec is
-        # asked for, so that bytes read early are never held through the exact path
+        # taken before msgspec is asked for: bytes read early are never held past this call
         raw = journal_bytes(path) if data is None else data
     except OSError:
         return None

@@ -5,7 +5,6 @@ portfolio's variance). Must run inside ENGINE_CONTEXT."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from operator import mul
 from typing import Final, NamedTuple
@@ -13,16 +12,6 @@ from typing import Final, NamedTuple
 from .daily import Centred, DailyRecord
 
 _ZERO: Final = Decimal(0)
-
-
-def covariance(first: Sequence[Decimal], second: Sequence[Decimal]) -> Decimal | None:
-    count = len(first)
-    if count < 2:
-        return None
-    mean_first = sum(first, _ZERO) / count
-    mean_second = sum(second, _ZERO) / count
-    products = ((x - mean_first) * (y - mean_second) for x, y in zip(first, second, strict=True))
-    return sum(products, _ZERO) / (count - 1)
 
 
 class PairStatistics(NamedTuple):
@@ -41,10 +30,10 @@ class PairStatistics(NamedTuple):
 
 
 def pair_statistics(first: DailyRecord, second: DailyRecord) -> PairStatistics | None:
-    """The very numbers covariance() gives for (x, y), (x, x) and (y, y) over the pair's
-    common days, from each record's deviations over them (DailyRecord.centred: the shorter
-    record's are its whole record's, kept and worked out once, not once a pair). None below
-    2 common days."""
+    """The sample covariance of (x, y), (x, x) and (y, y) over the pair's common days,
+    sum((x - mean x) (y - mean y)) / (n - 1), from each record's deviations over them
+    (DailyRecord.centred: the shorter record's are its whole record's, kept and worked out
+    once, not once a pair). None below 2 common days."""
     count = min(len(first.returns_pct), len(second.returns_pct))
     if count < 2:
         return None
@@ -62,7 +51,7 @@ def _shared(first: DailyRecord, x: Centred, second: DailyRecord, y: Centred) -> 
 
 
 def pair_covariance(first: DailyRecord, second: DailyRecord) -> Decimal | None:
-    """covariance() over the pair's common days (pair_statistics' first number)."""
+    """The pair's sample covariance over its common days (pair_statistics' first number)."""
     count = min(len(first.returns_pct), len(second.returns_pct))
     if count < 2:
         return None
